@@ -1,0 +1,204 @@
+"""Answers: parse -d KEY=VALUE and --data-file like copier does, and validate them early.
+
+copier validates answers too (copier.yml validators, generated from the same catalog), but
+its errors arrive as tracebacks and only one at a time. Checking here first gives one clear
+line that names the problem and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from kommo_scaffold import areas
+from kommo_scaffold.errors import ScaffoldError, UsageError
+
+ANSWERS_FILE = ".copier-answers.yml"
+WIDGET_CODE_RE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
+FIELD_CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+HEX_COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+URL_RE = re.compile(r"^https?://\S+$")
+
+
+def _yaml() -> Any:
+    import yaml  # a dependency of copier; imported lazily to keep the CLI fast
+
+    return yaml
+
+
+def load_questions(template_root: Path) -> dict[str, dict[str, Any]]:
+    """The questions of copier.yml (settings starting with _ left out)."""
+    data = _yaml().safe_load((template_root / "copier.yml").read_text("utf-8"))
+    return {key: value for key, value in data.items() if not key.startswith("_")}
+
+
+def _parse_value(key: str, raw: str, question: dict[str, Any]) -> Any:
+    kind = question.get("type", "str")
+    if question.get("multiselect") or kind in ("yaml", "json"):
+        try:
+            value = _yaml().safe_load(raw)
+        except Exception as error:
+            raise UsageError(f"-d {key}: not valid YAML ({error.__class__.__name__}); "
+                             f"write lists like {key}=[a, b]") from error
+        if question.get("multiselect") and not isinstance(value, list):
+            raise UsageError(f"-d {key}: expected a list such as {key}=[{raw}]")
+        return value
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in ("true", "yes", "y", "1", "on"):
+            return True
+        if lowered in ("false", "no", "n", "0", "off"):
+            return False
+        raise UsageError(f"-d {key}: expected true or false, got {raw!r}")
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError as error:
+            raise UsageError(f"-d {key}: expected a whole number, got {raw!r}") from error
+    return raw
+
+
+def parse_data(pairs: list[str], data_file: Path | None,
+               questions: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Answers from --data-file, then -d KEY=VALUE (which wins), typed per question."""
+    answers: dict[str, Any] = {}
+    if data_file is not None:
+        try:
+            loaded = _yaml().safe_load(data_file.read_text("utf-8"))
+        except OSError as error:
+            raise UsageError(f"Cannot read --data-file {data_file}: {error.strerror}") from error
+        except Exception as error:
+            raise UsageError(f"--data-file {data_file} is not valid YAML") from error
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise UsageError(f"--data-file {data_file} must be a YAML mapping of answers")
+        answers.update(loaded)
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"-d {pair!r}: write answers as KEY=VALUE")
+        if key in questions:
+            answers[key] = _parse_value(key, raw, questions[key])
+        else:
+            answers[key] = raw
+    unknown = [key for key in answers if key not in questions]
+    if unknown:
+        raise UsageError(f"Unknown answer {unknown[0]!r}; known answers: "
+                         f"{', '.join(sorted(questions))}")
+    return answers
+
+
+def _require_list(key: str, value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise UsageError(f"{key} must be a list, e.g. {key}=[a, b]")
+    return value
+
+
+def validate(answers: dict[str, Any]) -> None:
+    """Raise UsageError for the first answer Kommo or the template cannot work with."""
+    code = answers.get("widget_code")
+    if code is not None and not WIDGET_CODE_RE.match(str(code)):
+        raise UsageError(f"Widget code {code!r} is invalid: use Latin letters, digits and _, "
+                         "starting with a lower-case letter (e.g. deal_helper)")
+    if "widget_name" in answers and not str(answers["widget_name"]).strip():
+        raise UsageError("The widget name must not be empty")
+    if "locales" in answers:
+        locales = _require_list("locales", answers["locales"])
+        for locale in locales:
+            if locale not in areas.LOCALES:
+                raise UsageError(f"Unknown locale {locale!r}; choose from "
+                                 f"{', '.join(areas.LOCALES)}")
+        if not locales:
+            raise UsageError("Choose at least one locale")
+    locations = answers.get("locations")
+    if locations is not None:
+        validate_locations(_require_list("locations", locations))
+    if "panel_locations" in answers:
+        panel = _require_list("panel_locations", answers["panel_locations"])
+        validate_panel(panel, locations)
+    if "settings_fields" in answers:
+        validate_settings_fields(answers["settings_fields"], locations)
+    if "mobile_color" in answers and not HEX_COLOR_RE.match(str(answers["mobile_color"])):
+        raise UsageError(f"mobile_color {answers['mobile_color']!r} must look like #5F43CF")
+    for key in ("backend_url", "dp_webhook_url", "sms_endpoint", "mobile_frame_url"):
+        if key in answers and not URL_RE.match(str(answers[key])):
+            raise UsageError(f"{key} {answers[key]!r} must be an http(s) URL")
+
+
+def validate_locations(locations: list[Any]) -> None:
+    if not locations:
+        raise UsageError("Choose at least one connection area")
+    for code in locations:
+        if not isinstance(code, str) or code not in areas.AREA_BY_CODE:
+            hint = ""
+            if isinstance(code, str) and code.rsplit("-", 1)[0] in areas.AREA_BY_CODE:
+                hint = " (write areas without -0/-1; use panel_locations or --no-panel)"
+            raise UsageError(f"Unknown connection area {code!r}{hint}; known areas: "
+                             f"{', '.join(areas.AREA_CODES)}")
+    seen = set()
+    for code in locations:
+        if code in seen:
+            raise UsageError(f"Connection area {code!r} is listed twice")
+        seen.add(code)
+        needs = areas.AREA_BY_CODE[code].requires_any
+        if needs and not set(needs) & set(locations):
+            raise UsageError(f"{code} needs a card area too: add one of {', '.join(needs)}")
+
+
+def validate_panel(panel: list[Any], locations: list[str] | None) -> None:
+    for code in panel:
+        if code not in areas.AREA_BY_CODE:
+            raise UsageError(f"Unknown connection area {code!r} in panel_locations")
+        if not areas.AREA_BY_CODE[code].takes_panel_flag:
+            raise UsageError(f"{code} does not take a panel flag: only card and list areas "
+                             f"({', '.join(areas.PANEL_AREAS)}) do")
+        if locations is not None and code not in locations:
+            raise UsageError(f"panel_locations lists {code}, which is not among the chosen "
+                             "connection areas")
+
+
+def validate_settings_fields(fields: Any, locations: list[str] | None) -> None:
+    if not isinstance(fields, list):
+        raise UsageError("settings_fields must be a list such as "
+                         "[{code: login, name: Login, type: text, required: true}]")
+    codes: set[str] = set()
+    custom = 0
+    for field in fields:
+        if not isinstance(field, dict):
+            raise UsageError("Each settings field must be a mapping with code, type and required")
+        code = str(field.get("code", ""))
+        if not FIELD_CODE_RE.match(code):
+            raise UsageError(f"Settings field code {code!r} must be lower-case Latin letters, "
+                             "digits and _")
+        if code in codes:
+            raise UsageError(f"Settings field {code!r} is listed twice")
+        codes.add(code)
+        kind = field.get("type", "text")
+        if kind not in areas.SETTINGS_FIELD_TYPES:
+            raise UsageError(f"Settings field {code!r} has unknown type {kind!r}; use "
+                             f"{', '.join(areas.SETTINGS_FIELD_TYPES)}")
+        if "required" in field and not isinstance(field["required"], bool):
+            raise UsageError(f"Settings field {code!r}: required must be true or false")
+        if kind == "custom":
+            custom += 1
+            if locations is not None and "settings" not in locations:
+                raise UsageError(f"The custom settings field {code!r} needs the settings area")
+    if custom > 1:
+        raise UsageError("At most one custom settings field is allowed")
+
+
+def read_project_answers(project: Path) -> dict[str, Any]:
+    """The answers recorded in a generated project."""
+    path = project / ANSWERS_FILE
+    if not path.is_file():
+        raise ScaffoldError(f"{project} is not a kommo-scaffold project (no {ANSWERS_FILE}); "
+                            "run the command inside a project made by kommo-new, or use -C PATH")
+    try:
+        data = _yaml().safe_load(path.read_text("utf-8"))
+    except Exception as error:
+        raise ScaffoldError(f"{path} is not valid YAML; restore it from git") from error
+    if not isinstance(data, dict):
+        raise ScaffoldError(f"{path} is not a mapping of answers; restore it from git")
+    return data

@@ -1,0 +1,54 @@
+"""The one place that calls copier: lazily imported, its errors turned into one-liners."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kommo_scaffold.errors import ScaffoldError, UsageError
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    # copier wraps validator messages: "Validation error for question 'x': message"
+    match = re.search(r"Validation error for question '([^']+)': (.*)", text)
+    if match:
+        return match.group(2)
+    return text or error.__class__.__name__
+
+
+@contextlib.contextmanager
+def copier_errors() -> Iterator[None]:
+    """Map copier's exceptions (tracebacks by default) to ScaffoldError messages."""
+    from copier.errors import CopierError, InteractiveSessionError
+
+    try:
+        yield
+    except InteractiveSessionError as error:
+        raise UsageError("No terminal to ask the questions on: pass --defaults and/or "
+                         "-d KEY=VALUE / --data-file") from error
+    except CopierError as error:
+        raise ScaffoldError(_one_line(error)) from error
+    except (ValueError, TypeError) as error:
+        # copier raises these for answers its validators or type parsers reject.
+        raise UsageError(_one_line(error)) from error
+
+
+def copy(src_path: str, dest: Path, vcs_ref: str, data: dict[str, Any], defaults: bool) -> None:
+    from copier import run_copy
+
+    with copier_errors():
+        run_copy(src_path, dest, data=data, defaults=defaults, vcs_ref=vcs_ref,
+                 unsafe=False, quiet=True, overwrite=False)
+
+
+def update(project: Path, data: dict[str, Any], vcs_ref: str, defaults: bool = True,
+           skip_answered: bool = False) -> None:
+    from copier import run_update
+
+    with copier_errors():
+        run_update(project, data=data, defaults=defaults, vcs_ref=vcs_ref, overwrite=True,
+                   conflict="inline", unsafe=False, quiet=True, skip_answered=skip_answered)

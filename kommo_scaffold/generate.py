@@ -1,0 +1,83 @@
+"""kommo-new: generate a widget project.
+
+The project is rendered into a staging folder beside the destination, personalised (logos),
+committed, and only then moved into place: a failure or Ctrl-C leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kommo_scaffold import answers, engine, logos, store
+from kommo_scaffold.errors import UsageError
+from kommo_scaffold.gitutil import commit_all, git
+
+# A conditional file name such as "{% if ... %}logo_dp.png{% endif %}" renders to the inner name.
+_JINJA_TAG = re.compile(r"\{%.*?%\}")
+
+
+@dataclass(frozen=True)
+class Created:
+    """What kommo-new made."""
+
+    path: Path
+    answers: dict[str, Any]
+    template_tag: str
+
+
+def _check_destination(dest: Path) -> None:
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{dest} exists and is not a folder; choose another path")
+    if dest.is_dir() and any(dest.iterdir()):
+        raise UsageError(f"{dest} already exists and is not empty; choose a new folder "
+                         "(or use `kommo add-area` inside an existing project)")
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for parent in path.parents:
+        if parent.is_dir():
+            return parent
+    raise UsageError(f"No existing folder above {path}")
+
+
+def images_dir(project: Path) -> Path:
+    return project / "widget" / "images"
+
+
+def personalise_logos(project: Path, widget_code: str) -> list[str]:
+    """Draw widget-specific logos over the untouched placeholders of the installed template."""
+    template_images = store.templates_dir() / store.TEMPLATE_NAME / "project" / "widget" / "images"
+    placeholders = {_JINJA_TAG.sub("", p.name): p.read_bytes() for p in template_images.iterdir()}
+    return logos.personalise(images_dir(project), widget_code, placeholders)
+
+
+def create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
+    """Generate a widget project at ``dest`` from the answers in ``data``."""
+    dest = dest.expanduser().absolute()
+    _check_destination(dest)
+    answers.validate(data)
+    ref = store.sync()
+    parent = _existing_ancestor(dest)
+    staging_root = Path(tempfile.mkdtemp(prefix=".kommo-new-", dir=parent))
+    try:
+        # Render under the final folder name: copier offers it as the default widget name.
+        staged = staging_root / dest.name
+        engine.copy(ref.src_path, staged, ref.tag, data, defaults)
+        recorded = answers.read_project_answers(staged)
+        personalise_logos(staged, str(recorded["widget_code"]))
+        git("init", "--quiet", "--initial-branch=main", cwd=staged)
+        commit_all(staged, f"Generate {recorded['widget_code']} with kommo-scaffold "
+                           f"{ref.version}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.is_dir():
+            dest.rmdir()  # empty (checked above); rename needs the name free
+        os.replace(staged, dest)
+    finally:
+        shutil.rmtree(staging_root, ignore_errors=True)
+    return Created(path=dest, answers=recorded, template_tag=ref.tag)

@@ -1,0 +1,157 @@
+"""Keep the copier template in step with the area catalog.
+
+Plain ``copier update`` must work without kommo-scaffold installed, so the template cannot
+import ``areas.py``. Instead this module writes the catalog into the template: a Jinja data
+file (``catalog.jinja``) and generated blocks of ``copier.yml``. ``python -m
+kommo_scaffold.templategen`` rewrites them; ``--check`` fails when they are stale (tests and CI
+run it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from kommo_scaffold import areas
+from kommo_scaffold.labels import LABELS
+
+LOCALE_TITLES: dict[str, str] = {
+    "en": "English",
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "tr": "Turkish",
+    "id": "Indonesian",
+    "ru": "Russian (amoCRM accounts)",
+}
+
+_BLOCK = re.compile(
+    r"(?P<head>^[ \t]*# >>> generated: (?P<name>[\w-]+)[^\n]*\n)"
+    r"(?P<body>.*?)"
+    r"(?P<tail>^[ \t]*# <<< generated[^\n]*$)",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def _jinja_literal(value: object) -> str:
+    # JSON without nulls is a valid Jinja literal (true/false are accepted lowercase).
+    text = json.dumps(value, ensure_ascii=False, indent=None, separators=(", ", ": "))
+    if "null" in re.sub(r'"(?:[^"\\]|\\.)*"', "", text):
+        raise ValueError("null cannot be written as a Jinja literal")
+    return text
+
+
+def catalog_jinja() -> str:
+    """The text of templates/widget/catalog.jinja."""
+    area_data = {
+        a.code: {
+            "title": a.title,
+            "kind": a.kind,
+            "panel": a.takes_panel_flag,
+            "callbacks": list(a.callbacks),
+            "alias_callbacks": list(a.alias_callbacks),
+            "requires_any": list(a.requires_any),
+            "manifest_block": a.manifest_block or "",
+            "i18n_keys": list(a.i18n_keys),
+            "files": list(a.files),
+            "backend_route": a.backend_route or "",
+        }
+        for a in areas.AREAS
+    }
+    lines = [
+        "{#- Generated from kommo_scaffold/areas.py by `python -m kommo_scaffold.templategen`;",
+        "    do not edit by hand. Imported by copier.yml validators and the project files. -#}",
+        f"{{% set AREAS = {_jinja_literal(area_data)} %}}",
+        f"{{% set AREA_CODES = {_jinja_literal(list(areas.AREA_CODES))} %}}",
+        f"{{% set PANEL_AREAS = {_jinja_literal(list(areas.PANEL_AREAS))} %}}",
+        f"{{% set CARD_AREAS = {_jinja_literal(list(areas.CARD_AREAS))} %}}",
+        f"{{% set BACKEND_AREAS = {_jinja_literal(list(areas.BACKEND_AREAS))} %}}",
+        f"{{% set BASE_CALLBACKS = {_jinja_literal(list(areas.BASE_CALLBACKS))} %}}",
+        f"{{% set SETTINGS_FIELD_TYPES = {_jinja_literal(list(areas.SETTINGS_FIELD_TYPES))} %}}",
+        f"{{% set LEFT_MENU_AFTER = {_jinja_literal(list(areas.LEFT_MENU_AFTER))} %}}",
+        f"{{% set LOCALES = {_jinja_literal(list(areas.LOCALES))} %}}",
+        f"{{% set LABELS = {_jinja_literal(LABELS)} %}}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _yaml_str(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def generated_blocks() -> dict[str, list[str]]:
+    """Body lines of each `# >>> generated: NAME` block of copier.yml (indent 4)."""
+    location_choices = [
+        f"    {_yaml_str(f'{a.code:<20} {a.title}')}: {a.code}" for a in areas.AREAS
+    ]
+    locale_choices = [
+        f"    {_yaml_str(f'{code}  {LOCALE_TITLES[code]}')}: {code}" for code in areas.LOCALES
+    ]
+    after_choices = [f"    - {code}" for code in areas.LEFT_MENU_AFTER]
+    area_help = [
+        f"    {a.code}: {a.help}" + (" (amoCRM)" if a.platform == "amocrm" else "")
+        for a in areas.AREAS
+    ]
+    return {
+        "location-choices": location_choices,
+        "locale-choices": locale_choices,
+        "left-menu-after": after_choices,
+        "area-help": area_help,
+    }
+
+
+def render_copier_yml(text: str) -> str:
+    """copier.yml text with every generated block rewritten from the catalog."""
+    blocks = generated_blocks()
+    seen: set[str] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name not in blocks:
+            raise KeyError(f"copier.yml has an unknown generated block {name!r}")
+        seen.add(name)
+        return match["head"] + "".join(line + "\n" for line in blocks[name]) + match["tail"]
+
+    result = _BLOCK.sub(replace, text)
+    missing = set(blocks) - seen
+    if missing:
+        raise KeyError(f"copier.yml lacks generated blocks: {', '.join(sorted(missing))}")
+    return result
+
+
+def template_root() -> Path:
+    """templates/widget in a source checkout (this tool is for maintainers)."""
+    return Path(__file__).resolve().parent.parent / "templates" / "widget"
+
+
+def stale_files(root: Path) -> dict[Path, str]:
+    """Files under ``root`` whose generated content differs, with their wanted text."""
+    wanted = {
+        root / "catalog.jinja": catalog_jinja(),
+        root / "copier.yml": render_copier_yml((root / "copier.yml").read_text("utf-8")),
+    }
+    return {
+        path: text
+        for path, text in wanted.items()
+        if not path.exists() or path.read_text("utf-8") != text
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    root = template_root()
+    stale = stale_files(root)
+    if "--check" in args:
+        for path in stale:
+            print(f"stale: {path} (run python -m kommo_scaffold.templategen)", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in stale.items():
+        path.write_text(text, encoding="utf-8", newline="\n")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
