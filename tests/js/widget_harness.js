@@ -1,0 +1,71 @@
+// Loads a generated script.js the way Kommo does (an AMD module whose constructor is run with
+// `this` = the widget object), against stubs of define/require/jQuery and the widget API, then
+// prints what the tests assert on: dependencies, callback names, and lifecycle results.
+'use strict';
+const fs = require('fs');
+const vm = require('vm');
+
+const [scriptPath, langsPath] = process.argv.slice(2);
+const source = fs.readFileSync(scriptPath, 'utf8');
+const langs = JSON.parse(fs.readFileSync(langsPath, 'utf8'));
+
+// A jQuery stand-in: callable, chainable, every property is itself.
+const $ = new Proxy(function () {}, {
+  get: (target, prop) => (prop === 'then' ? undefined : $),
+  apply: () => $,
+});
+
+let amd = null;
+const sandbox = {
+  define: (deps, factory) => { amd = {deps, factory}; },
+  require: () => undefined,
+  Promise, JSON, console, document: {}, window: {},
+};
+vm.runInNewContext(source, sandbox, {filename: scriptPath});
+if (!amd) {
+  throw new Error('script.js did not call define()');
+}
+
+const calls = [];
+const widget = {
+  langs,
+  system: () => ({area: 'lcard', amouser_id: 1, subdomain: 'test'}),
+  get_settings: () => ({path: '/widgets/test', version: '1.0.0', widget_code: 'test'}),
+  i18n: (key) => langs[key],
+  render_template: (opts) => { calls.push(['render_template', opts.caption]); },
+  list_selected: () => ({selected: [{id: 1, type: 'lead'}], summary: {items: 1}}),
+  set_settings: (obj) => { calls.push(['set_settings', obj]); },
+  setSdkCatalogId: (id) => { calls.push(['setSdkCatalogId', id]); },
+  get_pipeline_id: () => Promise.resolve(7),
+};
+const Constructor = amd.factory($);
+const returned = Constructor.call(widget);
+const callbacks = widget.callbacks || {};
+
+const names = [];
+for (const [key, value] of Object.entries(callbacks)) {
+  if (typeof value === 'function') {
+    names.push(key);
+  } else if (value && typeof value === 'object') {
+    for (const [sub, fn] of Object.entries(value)) {
+      if (typeof fn === 'function') names.push(key + '.' + sub);
+    }
+  }
+}
+
+const results = {};
+for (const name of ['render', 'init', 'bind_actions', 'onSave']) {
+  if (typeof callbacks[name] === 'function') {
+    results[name] = name === 'onSave' ? callbacks[name]({active: 'Y', fields: {}}) : callbacks[name]();
+  }
+}
+for (const name of names.filter((n) => n.endsWith('.selected'))) {
+  const [entity] = name.split('.');
+  results[name] = callbacks[entity].selected();
+}
+const out = {deps: amd.deps, returnsWidget: returned === widget, callbacks: names, results, calls};
+if (typeof callbacks.onSalesbotDesignerSave === 'function') {
+  out.salesbotSteps = JSON.parse(callbacks.onSalesbotDesignerSave('handler', {message: 'hi'}));
+  out.salesbotExits = callbacks.salesbotDesignerSettings($, () => {}, {});
+}
+process.stdout.write(JSON.stringify(out));
