@@ -1,0 +1,384 @@
+"""Grow a widget project: add or remove connection areas, take template upgrades.
+
+All three commands are `copier update` underneath (see docs/updating.md):
+
+* add-area / remove-area change only the answers (``locations``, ``panel_locations`` and the
+  new area's details) and keep the project's template version (``vcs_ref`` = its ``_commit``);
+* update moves the project to the template of the installed kommo-scaffold.
+
+Each runs the same pre-flight first, before anything is touched, so every refusal is one line
+and leaves the project exactly as it was. copier's changes are left uncommitted, as plain
+``copier update`` leaves them: the summary says how to review and commit them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kommo_scaffold import answers, areas, engine, logos, store
+from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
+from kommo_scaffold.gitutil import conflicted_files, git, status_lines
+
+UPGRADE_HINT = "pip install -U kommo-scaffold"
+
+
+@dataclass
+class UpdateResult:
+    """What an add-area, remove-area or update changed in the project."""
+
+    project: Path
+    version_from: str
+    version_to: str
+    areas_added: list[str] = field(default_factory=list)
+    areas_removed: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.modified or self.deleted)
+
+    def _headline(self) -> str:
+        if self.areas_added:
+            what = f"Added {', '.join(self.areas_added)}"
+        elif self.areas_removed:
+            what = f"Removed {', '.join(self.areas_removed)}"
+        elif self.version_from != self.version_to:
+            return f"Updated the template from {self.version_from} to {self.version_to}"
+        else:
+            return f"Already at template {self.version_to}; nothing to update"
+        if self.version_from == self.version_to:
+            return f"{what} (template {self.version_to} kept)"
+        return f"{what} (template {self.version_from} -> {self.version_to})"
+
+    def _commit_message(self) -> str:
+        if self.areas_added:
+            return f"Add {', '.join(self.areas_added)}"
+        if self.areas_removed:
+            return f"Remove {', '.join(self.areas_removed)}"
+        return f"Update template to {self.version_to}"
+
+    def summary(self) -> str:
+        lines = [self._headline()]
+        for label, names in (("created", self.created), ("modified", self.modified),
+                             ("deleted", self.deleted)):
+            if names:
+                lines.append(f"  {label + ':':9} {', '.join(names)}")
+        if self.changed:
+            lines.append("Nothing is committed yet: review with `git status` and `git diff`, "
+                         "then commit:")
+            lines.append(f"  git add -A && git commit -m {self._commit_message()!r}")
+            lines.append("(or undo all of it: git reset --hard && git clean -fd)")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Project:
+    """A project that passed the pre-flight."""
+
+    path: Path
+    answers: dict[str, Any]
+    tag: str  # the template version it was made or last updated with (_commit)
+
+    @property
+    def locations(self) -> list[str]:
+        return list(self.answers.get("locations") or [])
+
+    @property
+    def panel(self) -> list[str]:
+        return list(self.answers.get("panel_locations") or [])
+
+    @property
+    def widget_code(self) -> str:
+        return str(self.answers.get("widget_code", ""))
+
+
+def _version(tag: str) -> Any:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(tag.removeprefix("v"))
+    except InvalidVersion:
+        return None
+
+
+def _check_git(project: Path) -> None:
+    """A git work tree, the project committed, nothing uncommitted (copier's own rules)."""
+    if not git("rev-parse", "--show-toplevel", cwd=project, check=False).strip():
+        raise ScaffoldError(f"{project} is not in a git repository, and updates need git to "
+                            "merge your edits: run `git init && git add -A && git commit -m "
+                            "Widget` there first")
+    tracked = git("ls-files", "--", answers.ANSWERS_FILE, cwd=project, check=False).strip()
+    if not tracked:
+        raise ScaffoldError(f"{project} is not committed to git yet: commit it "
+                            "(git add -A && git commit) and run the command again")
+    dirty = status_lines(project)
+    if dirty:
+        names = [line[3:] for line in dirty[:3]]
+        more = f" and {len(dirty) - 3} more" if len(dirty) > 3 else ""
+        raise ScaffoldError(f"{project} has uncommitted changes ({', '.join(names)}{more}): "
+                            "commit or stash your changes first (git stash -u)")
+
+
+def _check_template_source(recorded: dict[str, Any]) -> str:
+    src = recorded.get("_src_path")
+    if src != store.STORE_SRC:
+        raise ScaffoldError(f"{answers.ANSWERS_FILE} records the template source {src!r}, not "
+                            f"kommo-scaffold's store {store.STORE_SRC}: this project was not "
+                            "made by kommo-new; update it with plain `copier update` instead")
+    tag = recorded.get("_commit")
+    version = _version(str(tag)) if tag else None
+    if version is None:
+        raise ScaffoldError(f"{answers.ANSWERS_FILE} records no usable template version "
+                            f"(_commit: {tag!r}); restore the file from git history")
+    # Compare public versions: a dev tag (v0.1.0+dev.2) belongs to the same release.
+    installed = _version(store.installed_version())
+    if installed is not None and _version(version.public) > _version(installed.public):
+        raise ScaffoldError(f"This project was made by kommo-scaffold {version.public}, newer "
+                            f"than the installed {installed.public}: upgrade kommo-scaffold: "
+                            f"{UPGRADE_HINT}")
+    return str(tag)
+
+
+def _preflight(project: Path) -> tuple[_Project, store.TemplateRef]:
+    """Refuse, before touching anything, what copier would fail on (or fail on badly)."""
+    path = project.expanduser().absolute()
+    if not path.is_dir():
+        raise UsageError(f"No folder {path}; run inside a widget project or pass -C PATH")
+    recorded = answers.read_project_answers(path)
+    tag = _check_template_source(recorded)
+    _check_git(path)
+    ref = store.sync()  # fetches released history first, so older tags arrive here
+    if not store.has_tag(tag):
+        if "+" in tag:
+            hint = ("it comes from a development checkout of kommo-scaffold on another "
+                    "machine; run the command there")
+        else:
+            hint = (f"install a kommo-scaffold release that includes it: {UPGRADE_HINT}")
+        raise ScaffoldError(f"The template store {store.STORE_SRC} has no {tag}, the template "
+                            f"version this project uses; {hint}")
+    return _Project(path, recorded, tag), ref
+
+
+def _restore(project: Path) -> None:
+    """Put the project back as it was before a failed update.
+
+    Destructive commands are safe only because the pre-flight proved the project had no
+    uncommitted changes and no untracked files: everything here that differs from HEAD was
+    written by this run. Limited to the project folder (it may be a subproject); ignored
+    files, which copier neither reads nor writes, are kept.
+    """
+    git("reset", "--quiet", "--", ".", cwd=project, check=False)
+    git("checkout", "--quiet", "--", ".", cwd=project, check=False)
+    git("clean", "-fdq", "--", ".", cwd=project, check=False)
+
+
+@contextlib.contextmanager
+def _restored_on_failure(project: Path) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:  # Ctrl-C and copier's own exceptions too
+        _restore(project)
+        raise
+
+
+def _changes(project: Path) -> tuple[list[str], list[str], list[str]]:
+    """(created, modified, deleted) files, relative to the project, from git status."""
+    prefix = git("rev-parse", "--show-prefix", cwd=project).strip()
+    out = git("status", "--porcelain", "-z", "--untracked-files=all", "--", ".", cwd=project)
+    created, modified, deleted = [], [], []
+    for entry in out.split("\0"):
+        if len(entry) < 4:
+            continue
+        code, name = entry[:2], entry[3:].removeprefix(prefix)
+        if code == "??":
+            created.append(name)
+        elif "D" in code:
+            deleted.append(name)
+        else:
+            modified.append(name)
+    return sorted(created), sorted(modified), sorted(deleted)
+
+
+def _personalise_new_logos(project: Path, created: list[str], widget_code: str) -> None:
+    """Give logos this update created the widget's colour and initials, like kommo-new does.
+
+    A file copier just created is the template's placeholder, byte for byte; logos that
+    already existed (perhaps the user's own) are never touched.
+    """
+    images = project / "widget" / "images"
+    new = {name.removeprefix("widget/images/") for name in created
+           if name.startswith("widget/images/")}
+    placeholders = {name: (images / name).read_bytes() for name in new
+                    if name in logos.ALL_LOGOS}
+    if placeholders and widget_code:
+        logos.personalise(images, widget_code, placeholders)
+
+
+def _run_update(project: _Project, data: dict[str, Any], vcs_ref: str, defaults: bool,
+                skip_answered: bool, version_to: str, expect_gone: Sequence[str] = ()
+                ) -> UpdateResult:
+    """copier update with rollback on failure; conflicts raise ConflictError (exit 3)."""
+    with _restored_on_failure(project.path):
+        engine.update(project.path, data=data, vcs_ref=vcs_ref, defaults=defaults,
+                      skip_answered=skip_answered)
+        for name in expect_gone:
+            # copier deletes what the old render had and the new one has not; make sure,
+            # whatever copier version or _skip_if_exists pattern is in play.
+            (project.path / name).unlink(missing_ok=True)
+        _remove_empty_dirs(project.path, expect_gone)
+        created, modified, deleted = _changes(project.path)
+        recorded = answers.read_project_answers(project.path)
+        _personalise_new_logos(project.path, created, str(recorded.get("widget_code", "")))
+    conflicts = conflicted_files(project.path)
+    conflicts += [name for name in created if name.endswith(".rej")]
+    if conflicts:
+        raise ConflictError(
+            f"The update merged with conflicts in {len(conflicts)} file(s): fix the <<<<<<< "
+            "markers (or .rej hunks), then `git add` and commit", conflicts)
+    return UpdateResult(project.path, version_from=project.tag, version_to=version_to,
+                        created=created, modified=modified, deleted=deleted)
+
+
+def _check_areas(codes: list[str]) -> None:
+    if not codes:
+        raise UsageError("Name at least one connection area")
+    for code in codes:
+        if code not in areas.AREA_BY_CODE:
+            answers.validate_locations([code])  # raises the catalog's one-line message
+
+
+def add_area(project: Path, areas_to_add: list[str], panel: bool, data: dict[str, Any],
+             interactive: bool) -> UpdateResult:
+    """Add connection areas, keeping the project's template version and the user's edits."""
+    _check_areas(areas_to_add)
+    for key in ("locations", "panel_locations"):
+        if key in data:
+            raise UsageError(f"-d {key}: name the areas as arguments instead "
+                             "(kommo add-area AREA... [--no-panel])")
+    # Fail on bad arguments before the project is even read.
+    path = project.expanduser().absolute()
+    current = answers.read_project_answers(path) if path.is_dir() else {}
+    present = [code for code in areas_to_add if code in (current.get("locations") or [])]
+    if present:
+        raise UsageError(f"The project already has {', '.join(present)}; nothing to add "
+                         "(see its areas in .copier-answers.yml)")
+    paneled = [code for code in areas_to_add if areas.AREA_BY_CODE[code].takes_panel_flag]
+    if not panel and not paneled:
+        raise UsageError(f"--no-panel applies to card and list areas only "
+                         f"({', '.join(areas.PANEL_AREAS)})")
+    proj, _ = _preflight(project)
+    locations = proj.locations + [c for c in areas_to_add if c not in proj.locations]
+    answers.validate_locations(locations)
+    panel_locations = proj.panel + (paneled if panel else [])
+    wanted = {**data, "locations": locations, "panel_locations": panel_locations}
+    answers.validate(wanted)
+    if "settings_fields" in proj.answers and "settings_fields" not in data:
+        answers.validate_settings_fields(proj.answers["settings_fields"], locations)
+    result = _run_update(proj, wanted, vcs_ref=proj.tag, defaults=not interactive,
+                         skip_answered=interactive, version_to=proj.tag)
+    result.areas_added = list(areas_to_add)
+    return result
+
+
+def _render(ref_tag: str, data: dict[str, Any], dest: Path) -> None:
+    engine.copy(store.STORE_SRC, dest, ref_tag, data, defaults=True)
+
+
+def _files(root: Path) -> dict[str, Path]:
+    return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+
+
+def _pristine_variants(render: Path, widget_code: str) -> dict[str, set[bytes]]:
+    """Each rendered file's unedited contents: as rendered and, for logos, as personalised."""
+    variants = {name: {path.read_bytes()} for name, path in _files(render).items()}
+    images = render / "widget" / "images"
+    if images.is_dir() and widget_code:
+        logos.personalise(images, widget_code,
+                          {p.name: p.read_bytes() for p in images.iterdir() if p.is_file()})
+        for name, path in _files(render).items():
+            variants[name].add(path.read_bytes())
+    return variants
+
+
+def _files_removed(project: _Project, new_answers: dict[str, Any]) -> tuple[list[str],
+                                                                            list[str]]:
+    """(files the removal deletes, those of them the user edited).
+
+    Rendered exactly as copier does it: the project's answers and the new ones, both at the
+    project's template version; what only the old render has, copier deletes.
+    """
+    old_answers = {k: v for k, v in project.answers.items() if not k.startswith("_")}
+    with tempfile.TemporaryDirectory(prefix="kommo-remove-") as tmp:
+        old, new = Path(tmp, "old"), Path(tmp, "new")
+        _render(project.tag, old_answers, old)
+        _render(project.tag, new_answers, new)
+        new_files = _files(new)
+        pristine = _pristine_variants(old, project.widget_code)
+        gone, edited = [], []
+        for name in sorted(pristine):
+            target = project.path / name
+            if name in new_files or not target.is_file():
+                continue
+            gone.append(name)
+            if target.read_bytes() not in pristine[name]:
+                edited.append(name)
+    return gone, edited
+
+
+def remove_area(project: Path, areas_to_remove: list[str],
+                confirm: Callable[[list[str]], bool]) -> UpdateResult:
+    """Remove connection areas and their files; ask before deleting files the user edited."""
+    _check_areas(areas_to_remove)
+    path = project.expanduser().absolute()
+    current = answers.read_project_answers(path) if path.is_dir() else {}
+    have = list(current.get("locations") or [])
+    absent = [code for code in areas_to_remove if code not in have]
+    if absent:
+        raise UsageError(f"The project has no {', '.join(absent)} area; its areas: "
+                         f"{', '.join(have) or 'none'}")
+    proj, _ = _preflight(project)
+    locations = [c for c in proj.locations if c not in areas_to_remove]
+    answers.validate_locations(locations)
+    if "settings_fields" in proj.answers:
+        answers.validate_settings_fields(proj.answers["settings_fields"], locations)
+    wanted = {"locations": locations,
+              "panel_locations": [c for c in proj.panel if c in locations]}
+    new_answers = {**{k: v for k, v in proj.answers.items() if not k.startswith("_")},
+                   **wanted}
+    gone, edited = _files_removed(proj, new_answers)
+    if edited and not confirm(edited):
+        raise ScaffoldError("Nothing removed: the project is unchanged")
+    result = _run_update(proj, wanted, vcs_ref=proj.tag, defaults=True, skip_answered=False,
+                         version_to=proj.tag, expect_gone=gone)
+    result.areas_removed = list(areas_to_remove)
+    return result
+
+
+def _remove_empty_dirs(project: Path, removed: Sequence[str]) -> None:
+    for name in removed:
+        for parent in (project / name).parents:
+            if parent == project or not parent.is_dir() or any(parent.iterdir()):
+                break
+            parent.rmdir()
+
+
+def upgrade(project: Path, interactive: bool) -> UpdateResult:
+    """Move the project to the template of the installed kommo-scaffold."""
+    proj, ref = _preflight(project)
+    have, target = _version(proj.tag), _version(ref.tag)
+    if have is not None and target is not None and have > target:
+        raise ScaffoldError(f"This project uses template {proj.tag}, newer than this "
+                            f"kommo-scaffold's {ref.tag}: {UPGRADE_HINT}")
+    if proj.tag == ref.tag:
+        return UpdateResult(proj.path, version_from=proj.tag, version_to=ref.tag)
+    return _run_update(proj, {}, vcs_ref=ref.tag, defaults=not interactive,
+                       skip_answered=interactive, version_to=ref.tag)
+
+
