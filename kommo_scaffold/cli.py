@@ -100,7 +100,11 @@ def new(
     def action() -> None:
         from kommo_scaffold import generate
         from kommo_scaffold.areas import manifest_location
+        from kommo_scaffold.errors import UsageError
 
+        if not defaults and not sys.stdin.isatty():
+            raise UsageError("No terminal to ask the questions on: pass --defaults and/or "
+                             "-d KEY=VALUE / --data-file")
         created = generate.create(path, _answers_from(data, data_file), defaults=defaults)
         recorded = created.answers
         panel = recorded.get("panel_locations") or []
