@@ -1,0 +1,178 @@
+"""The back end is generated for exactly the chosen back-end areas, always lints, carries
+user text safely, and grows with plain `copier update`."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import USER_GIT_ENV, user_git
+from test_backend import SECRET, PhpServer, dp_body, make_project
+
+from kommo_scaffold.areas import AREA_BY_CODE, AREA_CODES, BACKEND_AREAS
+
+needs_php = pytest.mark.skipif(shutil.which("php") is None,
+                               reason="php is not installed (CI installs php-cli)")
+
+CARD_AREAS = [code for code in AREA_CODES if AREA_BY_CODE[code].kind == "card"]
+ROUTES = {code: AREA_BY_CODE[code].backend_route for code in BACKEND_AREAS}
+# PHP files each back-end area adds, on top of the front controller and the framework.
+AREA_PHP = {
+    "digital_pipeline": {"src/Dp.php", "hooks/dp.php"},
+    "sms": {"src/Sms.php", "src/Jwt.php", "hooks/sms.php"},
+    "salesbot_designer": {"src/Salesbot.php", "src/Jwt.php", "hooks/salesbot.php"},
+}
+BASE_PHP = {"public/index.php", "src/App.php", "src/config.php"}
+
+
+def valid_locations(locations: list[str]) -> list[str]:
+    """Add a card area where the catalog demands one (card_sdk)."""
+    needs = {n for code in locations for n in AREA_BY_CODE[code].requires_any}
+    if needs and not needs & set(locations):
+        locations = [*locations, "lcard"]
+    return locations
+
+
+def random_combinations(count: int, seed: int = 5) -> list[list[str]]:
+    rng = random.Random(seed)
+    combos = []
+    for _ in range(count):
+        picked = rng.sample(AREA_CODES, rng.randint(1, 6))
+        if not set(picked) & set(BACKEND_AREAS):
+            picked.append(rng.choice(BACKEND_AREAS))  # these tests are about the back end
+        combos.append(valid_locations(picked))
+    return combos
+
+
+COMBINATIONS = ([valid_locations([code]) for code in AREA_CODES] + [list(AREA_CODES)]
+                + random_combinations(6))
+
+
+def php_files(project: Path) -> set[str]:
+    backend = project / "backend"
+    if not backend.exists():
+        return set()
+    return {p.relative_to(backend).as_posix() for p in backend.rglob("*.php")}
+
+
+def expected_php(locations: list[str]) -> set[str]:
+    chosen = [code for code in locations if code in BACKEND_AREAS]
+    if not chosen:
+        return set()
+    return BASE_PHP.union(*(AREA_PHP[code] for code in chosen))
+
+
+def php_lint(path: Path) -> None:
+    result = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, f"{path}: {result.stdout}{result.stderr}"
+
+
+def php_eval(project: Path, code: str) -> str:
+    result = subprocess.run(["php", "-r", code], cwd=project, capture_output=True, text=True,
+                            check=True)
+    return result.stdout
+
+
+@pytest.mark.parametrize("locations", COMBINATIONS, ids=lambda ls: "areas:" + "+".join(ls))
+def test_backend_matches_the_areas_and_lints(make_widget, locations: list[str]) -> None:
+    project = make_widget(locations=locations)
+    assert php_files(project) == expected_php(locations)
+    if not expected_php(locations):
+        # Nothing of the back end exists without a back-end area.
+        assert not (project / "backend").exists()
+        return
+    assert (project / "backend" / "README.md").is_file()
+    assert (project / "backend" / ".env.example").is_file()
+    if shutil.which("php") is None:
+        pytest.skip("php is not installed (CI installs php-cli)")
+    for name in sorted(php_files(project)):
+        php_lint(project / "backend" / name)
+    config = json.loads(php_eval(project, "echo json_encode(require 'backend/src/config.php');"))
+    assert list(config["routes"]) == [ROUTES[c] for c in BACKEND_AREAS if c in locations]
+
+
+def test_no_leftover_template_syntax(make_widget) -> None:
+    project = make_widget(locations=["lcard", *BACKEND_AREAS])
+    for path in (project / "backend").rglob("*"):
+        if path.is_file():
+            text = path.read_text("utf-8")
+            assert "{%" not in text and "{#" not in text, path
+            # Only README documents Salesbot's {{json.<key>}} placeholders.
+            if "{{" in text:
+                assert path.name in {"README.md", "salesbot.php", "Salesbot.php"}, path
+
+
+def test_readme_documents_routes_and_settings(make_widget) -> None:
+    project = make_widget(locations=["lcard", "digital_pipeline", "sms"])
+    readme = (project / "backend" / "README.md").read_text("utf-8")
+    for needle in ("POST /dp", "POST /sms", "KOMMO_CLIENT_SECRET", "KOMMO_DP_ACCOUNT_IDS",
+                   "KOMMO_BACKEND_LOG", "php -S 127.0.0.1:8000 -t backend/public",
+                   "cloudflared", "ngrok", "ssh -R", "hooks/dp.php", "hooks/sms.php"):
+        assert needle in readme, needle
+    assert "/salesbot" not in readme and "KOMMO_ACCESS_TOKEN" not in readme
+    env = (project / "backend" / ".env.example").read_text("utf-8")
+    assert "KOMMO_ACCESS_TOKEN" not in env and "KOMMO_DP_ACCOUNT_IDS=" in env
+
+
+HOSTILE = ("Q\"uote' back\\slash\\' \\\\ end\nsecond line <?php echo 1; ?> ?> */ "
+           "Привет 日本 ✓ {{ 7*7 }} `x` #")
+
+
+@needs_php
+def test_user_text_lands_safely_in_php(make_widget) -> None:
+    project = make_widget(widget_name=HOSTILE, widget_code="hostile",
+                          locations=["lcard", *BACKEND_AREAS])
+    for name in php_files(project):
+        php_lint(project / "backend" / name)
+    config = json.loads(php_eval(project, "echo json_encode(require 'backend/src/config.php');"))
+    assert config["widget_name"] == HOSTILE
+    assert config["widget_code"] == "hostile"
+    php = PhpServer(project, {"KOMMO_CLIENT_SECRET": SECRET}).start()
+    try:
+        assert php.request("GET", "/").json()["widget_name"] == HOSTILE
+    finally:
+        php.stop()
+    title = (project / "backend" / "README.md").read_text("utf-8").splitlines()[0]
+    # Markdown: one line (the newline folded), tags escaped so they render as text.
+    assert title.startswith("# Back end of ") and "second line \\<?php" in title
+
+
+@needs_php
+def test_copier_update_adds_the_dp_route(tmp_path: Path) -> None:
+    """Plain `copier update` adds /dp later, keeping the developer's edited hooks."""
+    project = make_project(tmp_path / "grow", locations=["lcard", "sms"])
+    assert not (project / "backend" / "src" / "Dp.php").exists()
+    sms_hook = project / "backend" / "hooks" / "sms.php"
+    edited = sms_hook.read_text("utf-8").replace(
+        "    // Replace with your provider's API call.", "    // my provider: Acme SMS\n"
+        "    // Replace with your provider's API call.")
+    sms_hook.write_text(edited, "utf-8")
+    user_git(project, "commit", "-qam", "My SMS provider")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "copier", "update", "--defaults", "--skip-answered",
+         "-d", "locations=[lcard, sms, digital_pipeline]"],
+        cwd=project, capture_output=True, text=True, check=False,
+        env={**os.environ, **USER_GIT_ENV})
+    assert result.returncode == 0, result.stderr
+
+    assert {"src/Dp.php", "hooks/dp.php"} <= php_files(project)
+    assert sms_hook.read_text("utf-8") == edited
+    assert "<<<<<<<" not in (project / "backend" / "src" / "config.php").read_text("utf-8")
+    for name in php_files(project):
+        php_lint(project / "backend" / name)
+    manifest = json.loads((project / "widget" / "manifest.json").read_text("utf-8"))
+    assert manifest["dp"]["webhook_url"].endswith("/dp")
+    php = PhpServer(project, {"KOMMO_CLIENT_SECRET": SECRET}).start()
+    try:
+        assert php.request("GET", "/").json()["routes"] == ["/dp", "/sms"]
+        assert php.request("POST", "/dp", dp_body()).status == 200
+    finally:
+        php.stop()
