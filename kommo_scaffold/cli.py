@@ -81,6 +81,8 @@ def main_callback(
 
 
 def _answers_from(data: list[str] | None, data_file: Path | None) -> dict[str, Any]:
+    if not data and data_file is None:
+        return {}  # nothing to type-check: skip parsing copier.yml
     from kommo_scaffold import answers, store
 
     questions = answers.load_questions(store.templates_dir() / store.TEMPLATE_NAME)

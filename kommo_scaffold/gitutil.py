@@ -32,12 +32,12 @@ def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
 
 def identity_args(cwd: Path) -> list[str]:
     """-c options giving git an identity only where the user has none configured."""
-    name = git("config", "user.name", cwd=cwd, check=False).strip()
-    email = git("config", "user.email", cwd=cwd, check=False).strip()
+    configured = git("config", "--get-regexp", r"^user\.(name|email)$", cwd=cwd, check=False)
+    keys = {line.split(" ", 1)[0] for line in configured.splitlines()}
     args = []
-    if not name:
+    if "user.name" not in keys:
         args += ["-c", f"user.name={FALLBACK_IDENTITY[0]}"]
-    if not email:
+    if "user.email" not in keys:
         args += ["-c", f"user.email={FALLBACK_IDENTITY[1]}"]
     return args
 

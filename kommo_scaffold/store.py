@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -209,6 +210,17 @@ def _point_main_at_newest(repo: Path) -> None:
         git("checkout", "--quiet", "--force", "main", cwd=repo)
 
 
+def _fingerprint(templates: Path, version: str) -> str:
+    """Cheap identity of the installed template (names, sizes, mtimes) and its history."""
+    digest = hashlib.sha256(version.encode())
+    paths = [*_template_files(templates / TEMPLATE_NAME), templates / HISTORY_BUNDLE_NAME]
+    for path in paths:
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def sync(templates: Path | None = None, version: str | None = None) -> TemplateRef:
     """Bring the store up to date with the installed template; return what copier needs."""
     templates = templates or templates_dir()
@@ -218,11 +230,19 @@ def sync(templates: Path | None = None, version: str | None = None) -> TemplateR
         raise ScaffoldError(f"No copier template at {template_root}; reinstall kommo-scaffold")
     repo = store_path()
     _ensure_repo(repo)
+    # Every command syncs; when nothing changed since the last sync, skip the git work.
+    cache = repo / ".git" / "kommo-scaffold-sync"
+    fingerprint = _fingerprint(templates, version)
+    if cache.is_file():
+        cached_fingerprint, _, cached_tag = cache.read_text().partition(" ")
+        if cached_fingerprint == fingerprint and has_tag(cached_tag):
+            return TemplateRef(src_path=STORE_SRC, tag=cached_tag, repo=repo)
     with _locked(repo):
         _fetch_history(repo, templates / HISTORY_BUNDLE_NAME)
         tree = write_tree(repo, template_root)
         tag = tag_for_tree(repo, tree, version)
         _point_main_at_newest(repo)
+        cache.write_text(f"{fingerprint} {tag}")
     return TemplateRef(src_path=STORE_SRC, tag=tag, repo=repo)
 
 

@@ -31,8 +31,11 @@ USER_GIT_ENV = {
 @pytest.fixture(scope="session", autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
-    saved = {key: os.environ.get(key) for key in ("HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_NOSYSTEM")}
+    keys = ("HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_NOSYSTEM", "PYTHONPATH")
+    saved = {key: os.environ.get(key) for key in keys}
     os.environ["HOME"] = str(home)
+    # CLI subprocesses import this checkout too, not some other installed copy.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), saved["PYTHONPATH"]]))
     os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
     os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
     try:
