@@ -90,7 +90,8 @@ def _answers_from(data: list[str] | None, data_file: Path | None) -> dict[str, A
 
 
 def new(
-    path: Annotated[Path, typer.Argument(help="Folder to create the widget project in.")],
+    path: Annotated[Path, typer.Argument(metavar="PATH",
+                                         help="Folder to create the widget project in.")],
     defaults: Annotated[bool, typer.Option("--defaults", help="Take the default for every "
                                            "question not answered with -d/--data-file.")]
     = False,
@@ -128,8 +129,8 @@ new_app.command()(new)
 
 @app.command("add-area")
 def add_area(
-    area: Annotated[list[str], typer.Argument(help="Connection area(s) to add, e.g. "
-                                              "digital_pipeline.")],
+    area: Annotated[list[str], typer.Argument(metavar="AREA", help="Connection area(s) to add, "
+                                              "e.g. digital_pipeline.")],
     no_panel: Annotated[bool, typer.Option("--no-panel", help="Card/list areas: no block in "
                                            "the right-hand panel (area-0).")] = False,
     defaults: Annotated[bool, typer.Option("--defaults", help="Do not ask; take defaults for "
@@ -152,7 +153,8 @@ def add_area(
 
 @app.command("remove-area")
 def remove_area(
-    area: Annotated[list[str], typer.Argument(help="Connection area(s) to remove.")],
+    area: Annotated[list[str], typer.Argument(metavar="AREA",
+                                              help="Connection area(s) to remove.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting "
                                       "files you edited.")] = False,
     project: ProjectOption = Path("."),
@@ -209,8 +211,8 @@ def sync_template() -> None:
 
 @app.command("check")
 def check_command(
-    path: Annotated[Path, typer.Argument(help="A kommo-new project, a widget folder or a "
-                                         "widget.zip.")] = Path("."),
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="A kommo-new project, a widget "
+                                         "folder or a widget.zip.")] = Path("."),
     output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
 ) -> None:
@@ -231,7 +233,8 @@ def check_command(
 
 @app.command("pack")
 def pack_command(
-    path: Annotated[Path, typer.Argument(help="A kommo-new project or a widget folder.")]
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="A kommo-new project or a widget "
+                                         "folder.")]
     = Path("."),
     output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE",
                                                 help="Archive to write (default: "
