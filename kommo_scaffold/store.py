@@ -101,6 +101,7 @@ def write_tree(repo: Path, root: Path) -> str:
 
     Every file gets mode 100644 so the tree does not depend on how the package was installed.
     """
+    root = root.resolve()  # git runs in the store, so paths must not be relative
     files = _template_files(root)
     blobs = git("hash-object", "-w", "--stdin-paths", cwd=repo,
                 input_text="".join(f"{path}\n" for path in files)).split()
