@@ -38,7 +38,8 @@ def make_hostile(make_widget):
 
 def test_json_reads_back_unchanged(make_widget):
     project = make_hostile(make_widget)
-    assert_valid_widget(project)
+    # the hostile name is longer than Kommo's listing limits: the checker rightly warns
+    assert_valid_widget(project, allowed_warnings=frozenset({"KS706", "KS707"}))
     for locale in ("en", "ru"):
         i18n = load_json(project / "widget" / "i18n" / f"{locale}.json")
         assert i18n["widget"]["name"] == HOSTILE

@@ -68,8 +68,12 @@ def widget_facts(project: Path) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
-def assert_valid_widget(project: Path) -> dict[str, Any]:
-    """Check everything the catalog says about this project; return its answers."""
+def assert_valid_widget(project: Path, allowed_warnings: frozenset[str] = frozenset()
+                        ) -> dict[str, Any]:
+    """Check everything the catalog says about this project; return its answers.
+
+    ``allowed_warnings``: checker rules the user's own answers trigger (e.g. a long name).
+    """
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
     locations: list[str] = answers["locations"]
     panel: list[str] = answers.get("panel_locations") or []
@@ -148,4 +152,10 @@ def assert_valid_widget(project: Path) -> dict[str, Any]:
             lint = subprocess.run(["php", "-l", str(php)], capture_output=True, text=True,
                                   check=False)
             assert lint.returncode == 0, lint.stdout + lint.stderr
+    # our own checker: nothing Kommo would reject, no warning the template could avoid
+    from kommo_scaffold.check import check_path
+
+    report = check_path(project)
+    unexpected = report.errors + [w for w in report.warnings if w.rule not in allowed_warnings]
+    assert not unexpected, [f"{f.rule} {f.where()}: {f.message}" for f in unexpected]
     return answers
