@@ -149,15 +149,19 @@ def commit_template(repo: Path, tree: str, version: str, tags: dict[str, tuple[s
                cwd=repo, env=_COMMIT_ENV).strip()
 
 
-def tag_for_tree(repo: Path, tree: str, version: str) -> str:
-    """The store tag holding ``tree`` as version ``version``, creating it if needed."""
+def tag_for_tree(repo: Path, tree: str, version: str, may_release: bool = True) -> str:
+    """The store tag holding ``tree`` as version ``version``, creating it if needed.
+
+    ``may_release`` False (a source checkout) never claims the release tag for a tree the
+    release does not have: the real release could not be fetched over it later.
+    """
     tags = _tags(repo)
     release, dev_prefix = f"v{version}", f"v{version}+dev."
     mine = [t for t in tags if t == release or t.startswith(dev_prefix)]
     for tag in sorted(mine, key=_version_key):
         if tags[tag][1] == tree:
             return tag
-    if release not in tags:
+    if release not in tags and may_release:
         name = release
     else:
         numbers = [int(t.removeprefix(dev_prefix)) for t in mine if t.startswith(dev_prefix)
@@ -241,7 +245,10 @@ def sync(templates: Path | None = None, version: str | None = None) -> TemplateR
     with _locked(repo):
         _fetch_history(repo, templates / HISTORY_BUNDLE_NAME)
         tree = write_tree(repo, template_root)
-        tag = tag_for_tree(repo, tree, version)
+        # Only a template installed inside the package (a wheel) is a release; a checkout
+        # (editable install, tests) may hold unreleased edits under the same version.
+        in_package = templates.resolve().parent == Path(__file__).resolve().parent
+        tag = tag_for_tree(repo, tree, version, may_release=in_package)
         _point_main_at_newest(repo)
         cache.write_text(f"{fingerprint} {tag}")
     return TemplateRef(src_path=STORE_SRC, tag=tag, repo=repo)
