@@ -58,4 +58,5 @@ def status_lines(path: Path) -> list[str]:
 
 
 def conflicted_files(path: Path) -> list[str]:
-    return git("diff", "--name-only", "--diff-filter=U", cwd=path).split()
+    """Unmerged files under ``path``, relative to it (the project may be a subproject)."""
+    return git("diff", "--name-only", "--diff-filter=U", "--relative", cwd=path).splitlines()
