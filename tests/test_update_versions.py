@@ -187,3 +187,20 @@ def test_project_newer_than_installed_is_refused(machine, tmp_path):
     with pytest.raises(ScaffoldError, match=r"newer than the installed 1\.0\.0"):
         update.add_area(project, ["sms"], panel=True, data={}, interactive=False)
     assert snapshot(project) == before
+
+
+def test_checkout_template_never_claims_a_release_tag(machine, releases, tmp_path):
+    """A source checkout with an unreleased version gets a dev tag; a released tree its tag.
+
+    Otherwise a developer's store would hold v<version> for a tree the real release does
+    not have, and fetching the release could never correct it.
+    """
+    machine("dev", "1.1.0")
+    assert store.sync(releases["1.1.0"], "1.1.0").tag == "v1.1.0"
+    unreleased = tmp_path / "checkout" / "templates"
+    shutil.copytree(releases["1.1.0"], unreleased,
+                    ignore=shutil.ignore_patterns(store.HISTORY_BUNDLE_NAME))
+    with (unreleased / "widget" / "copier.yml").open("a", encoding="utf-8") as config:
+        config.write("# an unreleased edit\n")
+    assert store.sync(unreleased, "1.2.0").tag == "v1.2.0+dev.1"
+    assert not store.has_tag("v1.2.0")
