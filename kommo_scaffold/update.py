@@ -74,7 +74,8 @@ class UpdateResult:
             lines.append("Nothing is committed yet: review with `git status` and `git diff`, "
                          "then commit:")
             lines.append(f"  git add -A && git commit -m {self._commit_message()!r}")
-            lines.append("(or undo all of it: git reset --hard && git clean -fd)")
+            lines.append("(or undo all of it, in the project folder: "
+                         "git checkout -- . && git clean -fd .)")
         return "\n".join(lines)
 
 
