@@ -37,50 +37,63 @@ def tags(repo: Path) -> list[str]:
                           check=True).stdout.split()
 
 
+def rev(repo: Path, ref: str) -> str:
+    return subprocess.run(["git", "rev-parse", ref], cwd=repo, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def test_sync_creates_store_and_tag(fresh_home, templates_copy):
+    """A checkout's template is unreleased: it gets a dev tag, never the release tag."""
     ref = store.sync(templates_copy, "1.2.3")
     assert ref.src_path == "~/.kommo-scaffold/template"
     assert ref.repo == fresh_home / ".kommo-scaffold" / "template"
-    assert ref.tag == "v1.2.3"
-    assert tags(ref.repo) == ["v1.2.3"]
+    assert ref.tag == "v1.2.3+dev.1"
+    assert tags(ref.repo) == ["v1.2.3+dev.1"]
     # main and the work tree follow the newest version, for plain `copier copy`
     assert (ref.repo / "copier.yml").read_bytes() == (templates_copy / "widget" / "copier.yml"
                                                       ).read_bytes()
+
+
+def test_released_template_gets_the_release_tag(fresh_home, templates_copy):
+    store.release(templates_copy, "1.2.3")
+    ref = store.sync(templates_copy, "1.2.3")
+    assert ref.tag == "v1.2.3"
+    assert tags(ref.repo) == ["v1.2.3"]
 
 
 def test_sync_is_idempotent(fresh_home, templates_copy):
     first = store.sync(templates_copy, "1.2.3")
     second = store.sync(templates_copy, "1.2.3")
     assert first == second
-    assert tags(first.repo) == ["v1.2.3"]
+    assert len(tags(first.repo)) == 1
 
 
 def test_same_tree_same_commit_on_every_machine(tmp_path, monkeypatch, templates_copy):
-    """Commits are deterministic, so two machines agree on what v1.2.3 is."""
+    """Commits are deterministic, so two machines agree on what a version is."""
     commits = []
     for machine in ("a", "b"):
         home = tmp_path / machine
         home.mkdir()
         monkeypatch.setenv("HOME", str(home))
         ref = store.sync(templates_copy, "1.2.3")
-        commits.append(subprocess.run(["git", "rev-parse", "v1.2.3"], cwd=ref.repo,
-                                      capture_output=True, text=True, check=True).stdout)
+        commits.append(rev(ref.repo, ref.tag))
     assert commits[0] == commits[1]
 
 
 def test_edited_template_gets_a_dev_tag_and_never_moves_a_tag(fresh_home, templates_copy):
+    store.release(templates_copy, "1.2.3")
     ref = store.sync(templates_copy, "1.2.3")
-    released = subprocess.run(["git", "rev-parse", "v1.2.3"], cwd=ref.repo,
-                              capture_output=True, text=True, check=True).stdout
+    assert ref.tag == "v1.2.3"
+    released = rev(ref.repo, "v1.2.3")
     readme = templates_copy / "widget" / "project" / "README.md.jinja"
-    readme.write_text(readme.read_text("utf-8") + "\nA local edit.\n", encoding="utf-8")
-    edited = store.sync(templates_copy, "1.2.3")
-    assert edited.tag == "v1.2.3+dev.1"
-    assert subprocess.run(["git", "rev-parse", "v1.2.3"], cwd=ref.repo, capture_output=True,
-                          text=True, check=True).stdout == released
+    original = readme.read_text("utf-8")
+    readme.write_text(original + "\nA local edit.\n", encoding="utf-8")
+    assert store.sync(templates_copy, "1.2.3").tag == "v1.2.3+dev.1"
+    assert rev(ref.repo, "v1.2.3") == released
+    readme.write_text(original + "\nAnother edit.\n", encoding="utf-8")
+    assert store.sync(templates_copy, "1.2.3").tag == "v1.2.3+dev.2"
     # going back to the released tree finds the release again
-    readme.write_text(readme.read_text("utf-8").replace("\nA local edit.\n", ""),
-                      encoding="utf-8")
+    readme.write_text(original, encoding="utf-8")
     assert store.sync(templates_copy, "1.2.3").tag == "v1.2.3"
 
 
@@ -120,20 +133,19 @@ def test_release_refuses_to_change_a_released_version(tmp_path, monkeypatch, tem
 
 def test_fetch_is_append_only(fresh_home, templates_copy, tmp_path):
     """A history bundle never moves or deletes a tag the store already has."""
+    store.release(templates_copy, "1.0.0")
     ref = store.sync(templates_copy, "1.0.0")
-    before = subprocess.run(["git", "rev-parse", "v1.0.0"], cwd=ref.repo, capture_output=True,
-                            text=True, check=True).stdout
+    before = rev(ref.repo, "v1.0.0")
     # another "release" of 1.0.0 with a different tree must not replace ours
     other = tmp_path / "other"
-    shutil.copytree(templates_copy, other)
+    shutil.copytree(templates_copy, other,
+                    ignore=shutil.ignore_patterns(store.HISTORY_BUNDLE_NAME))
     css = other / "widget" / "project" / "widget" / "style.css.jinja"
     css.write_text(css.read_text("utf-8") + "/* other */\n", encoding="utf-8")
     bundle = store.release(other, "1.0.0")
     shutil.copy(bundle, templates_copy / store.HISTORY_BUNDLE_NAME)
     store.sync(templates_copy, "1.0.0")
-    after = subprocess.run(["git", "rev-parse", "v1.0.0"], cwd=ref.repo, capture_output=True,
-                           text=True, check=True).stdout
-    assert before == after
+    assert rev(ref.repo, "v1.0.0") == before
 
 
 def test_store_path_that_is_not_a_repo_is_a_clear_error(fresh_home, templates_copy):
