@@ -486,7 +486,7 @@ def _read_zip(path: Path, report: Report) -> Widget:
             name = info.filename
             if _unsafe(name):
                 report.findings.append(Finding(KS605, f"entry {name!r} escapes the archive "
-                                               "root; not read"))
+                                               "root; not read", path.name))
                 continue
             if info.is_dir():
                 continue
@@ -524,7 +524,7 @@ def _read_zip(path: Path, report: Report) -> Widget:
             if f"{top}/manifest.json" in widget.sizes:
                 report.findings.append(Finding(
                     KS607, f"everything is inside {top}/; Kommo needs manifest.json at the "
-                    "root of the zip"))
+                    "root of the zip", path.name))
                 cut = len(top) + 1
                 widget.data = {k[cut:]: v for k, v in widget.data.items()}
                 widget.sizes = {k[cut:]: v for k, v in widget.sizes.items()}
@@ -614,8 +614,8 @@ class Context:
     report: Report
     texts: dict[str, str] = field(default_factory=dict)
     manifest: dict[str, Any] | None = None
-    # (code, flag, raw) for each location string; flag None when absent.
-    locations: list[tuple[str, str | None, str]] = field(default_factory=list)
+    # (code, flag, raw, index in the manifest list) per location string; flag None if absent.
+    locations: list[tuple[str, str | None, str, int]] = field(default_factory=list)
     modules: dict[str, Module] = field(default_factory=dict)
     i18n: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -626,7 +626,7 @@ class Context:
 
     @property
     def codes(self) -> list[str]:
-        return [code for code, _, _ in self.locations if code in areas.AREA_BY_CODE]
+        return [loc[0] for loc in self.locations if loc[0] in areas.AREA_BY_CODE]
 
     @property
     def script(self) -> Module | None:
@@ -801,25 +801,25 @@ def _read_locations(ctx: Context, manifest: dict[str, Any], name: str) -> None:
         listed = ", ".join(json.dumps(v) for v in values[:6])
         ctx.add(KS201, f"`locations` is an object; write an array such as [{listed}]", name,
                 path="locations")
-        strings = [v for v in values if isinstance(v, str)]
+        strings = [(i, v) for i, v in enumerate(values) if isinstance(v, str)]
     elif not isinstance(raw, list):
         ctx.add(KS105, f"`locations` is {_type_name(raw)}; it must be a list of strings", name,
                 path="locations")
         return
     else:
-        strings = []
+        strings: list[tuple[int, str]] = []
         for index, value in enumerate(raw):
             if isinstance(value, str):
-                strings.append(value)
+                strings.append((index, value))
             else:
                 ctx.add(KS105, f"locations[{index}] is {_type_name(value)}; it must be a "
                         "string", name, path=f"locations[{index}]")
-    for value in strings:
+    for index, value in strings:
         match = _LOCATION.match(value.strip())
         if match:
-            ctx.locations.append((match.group(1), match.group(2), value))
+            ctx.locations.append((match.group(1), match.group(2), value, index))
         else:
-            ctx.locations.append((value, None, value))
+            ctx.locations.append((value, None, value, index))
 
 
 def check_locations(ctx: Context) -> None:
@@ -832,7 +832,7 @@ def check_locations(ctx: Context) -> None:
         ctx.add(KS208, "`locations` is empty: the widget loads nowhere", name, path="locations")
     seen: set[str] = set()
     flags: dict[str, list[str]] = {}
-    for index, (code, flag, raw) in enumerate(ctx.locations):
+    for code, flag, raw, index in ctx.locations:
         path = f"locations[{index}]"
         if raw in seen:
             ctx.add(KS205, f"{raw!r} is listed twice", name, path=path)

@@ -1,0 +1,153 @@
+"""kommo pack builds the widget.zip Kommo expects, the same bytes every time."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+
+import pytest
+from check_helpers import W
+from conftest import run_cli
+
+from kommo_scaffold import check, pack
+
+
+def entries(path):
+    with zipfile.ZipFile(path) as archive:
+        return archive.infolist()
+
+
+def test_pack_project_twice_gives_identical_bytes(make_widget):
+    project = make_widget(locations=["lcard", "digital_pipeline", "settings"])
+    first = pack.pack(project)
+    data = first.archive.read_bytes()
+    os.utime(project / "widget" / "script.js", (1, 1))  # mtimes must not matter
+    second = pack.pack(project)
+    assert first.archive == project / "dist" / "widget.zip"
+    assert second.archive.read_bytes() == data
+
+
+def test_archive_layout(make_widget):
+    """Files at the root, sorted, fixed date and mode; no backend, answers, git or junk."""
+    project = make_widget(locations=["digital_pipeline", "lcard"])
+    widget = project / "widget"
+    for junk in (".DS_Store", "Thumbs.db", "script.js~", ".script.js.swp", "images/._logo.png"):
+        (widget / junk).write_bytes(b"junk")
+    (widget / ".git").mkdir()
+    (widget / ".git" / "HEAD").write_text("ref")
+    (widget / "node_modules" / "x").mkdir(parents=True)
+    (widget / "node_modules" / "x" / "index.js").write_text("x")
+    result = pack.pack(project)
+    infos = entries(result.archive)
+    names = [i.filename for i in infos]
+    assert names == sorted(names)
+    assert "manifest.json" in names and "images/logo_dp.png" in names
+    assert not any(n.startswith(("widget/", "backend/", ".git", "node_modules")) for n in names)
+    assert not any(n.endswith(("~", ".swp", ".DS_Store", "Thumbs.db")) for n in names)
+    assert ".copier-answers.yml" not in names
+    expected = sorted(p.relative_to(widget).as_posix() for p in widget.rglob("*")
+                      if p.is_file() and not check._is_junk(p.relative_to(widget).parts))
+    assert names == expected
+    for info in infos:
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+        assert info.external_attr >> 16 == 0o100644
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_packed_zip_passes_check(make_widget):
+    project = make_widget(locations=["lcard", "llist", "settings", "ai_agent"])
+    result = pack.pack(project)
+    report = check.check_path(result.archive)
+    assert not report.errors and not report.warnings, check.format_report(report, "text")
+    assert report.kind == "archive"
+
+
+def test_plain_widget_folder_and_output_option(tmp_path):
+    folder = W(tmp_path / "hand-made").build()
+    result = pack.pack(folder)
+    assert result.archive == folder / "dist" / "widget.zip"
+    again = pack.pack(folder)  # dist/ inside the folder never packs itself
+    assert "dist/widget.zip" not in [i.filename for i in entries(again.archive)]
+    out = tmp_path / "out" / "deep" / "my.zip"
+    result = pack.pack(folder, output=out)
+    assert out.is_file() and result.archive == out
+    assert out.read_bytes() == (folder / "dist" / "widget.zip").read_bytes()
+
+
+def test_refuses_on_errors_and_writes_nothing(tmp_path):
+    widget = W(tmp_path / "w")
+    widget.deleted.add("images/logo_main.png")
+    folder = widget.build()
+    with pytest.raises(pack.PackError, match="KS501"):
+        pack.pack(folder, bump="patch")
+    assert not (folder / "dist").exists()
+    assert json.loads((folder / "manifest.json").read_text())["widget"]["version"] == "1.0.0"
+    forced = pack.pack(folder, force=True)
+    assert forced.archive.is_file()
+    assert "packed despite errors" in forced.summary()
+
+
+def test_dev_loader_is_refused(tmp_path):
+    widget = W(tmp_path / "w")
+    widget.script = "define(['https://abc.ngrok-free.app/script.js'], function (w) { return w; });"
+    with pytest.raises(pack.PackError, match="KS308"):
+        pack.pack(widget.build())
+
+
+def test_bump_keeps_formatting(tmp_path):
+    widget = W(tmp_path / "w")
+    folder = widget.build()
+    manifest = folder / "manifest.json"
+    text = manifest.read_text().replace('"version": "1.0.0"', '"version":   "1.2.9"')
+    manifest.write_text(text)
+    result = pack.pack(folder, bump="patch")
+    assert manifest.read_text() == text.replace('"1.2.9"', '"1.2.10"')
+    assert result.version == "1.2.10" and result.bumped_from == "1.2.9"
+    with zipfile.ZipFile(result.archive) as archive:
+        packed = json.loads(archive.read("manifest.json"))
+    assert packed["widget"]["version"] == "1.2.10"
+    pack.pack(folder, bump="minor")
+    assert '"version":   "1.3.0"' in manifest.read_text()
+    pack.pack(folder, bump="major")
+    assert '"version":   "2.0.0"' in manifest.read_text()
+
+
+@pytest.mark.parametrize(("old", "part", "new"), [
+    ("1.0.0", "patch", "1.0.1"), ("1.9", "minor", "1.10.0"), ("3", "major", "4.0.0"),
+    ("0.0.9", "minor", "0.1.0")])
+def test_bump_version(old, part, new):
+    assert pack.bump_version(old, part) == new
+
+
+def test_bump_errors(tmp_path):
+    widget = W(tmp_path / "w")
+    widget.manifest["widget"]["version"] = "beta"
+    folder = widget.build()
+    with pytest.raises(pack.PackError, match="cannot bump"):
+        pack.pack(folder, bump="patch")
+    with pytest.raises(pack.PackError, match="--bump must be"):
+        pack.pack(folder, bump="huge")
+    assert not (folder / "dist").exists()
+
+
+def test_pack_errors_are_one_line(tmp_path):
+    archive = tmp_path / "w.zip"
+    archive.write_bytes(b"PK")
+    for target in (tmp_path / "missing", archive, tmp_path):
+        result = run_cli("pack", str(target))
+        assert result.returncode != 0
+        assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_cli_pack(make_widget, tmp_path):
+    project = make_widget(locations=["lcard", "settings"])
+    result = run_cli("pack", "--bump", "patch", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "Packed" in result.stdout and "dist/widget.zip" in result.stdout
+    assert "manifest.json" in result.stdout and "KB" in result.stdout
+    assert "1.0.0 -> 1.0.1" in result.stdout
+    out = tmp_path / "x.zip"
+    assert run_cli("pack", str(project), "-o", str(out)).returncode == 0
+    assert run_cli("check", str(out)).returncode == 0
