@@ -418,3 +418,22 @@ def test_add_area_rejects_locations_in_data(edited_widget):
     with pytest.raises(UsageError, match="name the areas as arguments"):
         update.add_area(project, ["sms"], panel=True, data={"locations": ["sms"]},
                         interactive=False)
+
+
+def test_subproject_in_a_bigger_repository(edited_widget, tmp_path):
+    """A project folder inside a larger repo: only the project folder must be clean."""
+    project = edited_widget(["lcard", "settings"])
+    shutil.rmtree(project / ".git")
+    mono = tmp_path / "mono"
+    (mono / "apps").mkdir(parents=True)
+    shutil.move(project, mono / "apps" / "widget")
+    user_git(mono, "init", "-q")
+    user_git(mono, "add", "-A")
+    user_git(mono, "commit", "-q", "-m", "Monorepo")
+    (mono / "elsewhere.txt").write_text("not committed, not ours", "utf-8")
+    sub = mono / "apps" / "widget"
+    result = update.add_area(sub, ["digital_pipeline"], panel=True, data={}, interactive=False)
+    assert_area_arrived(sub, "digital_pipeline")
+    assert_edits_survived(sub)
+    assert "widget/images/logo_dp.png" in result.created  # relative to the project
+    assert (mono / "elsewhere.txt").read_text("utf-8") == "not committed, not ours"
