@@ -93,3 +93,15 @@ def test_php_files_lint(make_widget):
         pytest.skip("php is not installed (CI installs php-cli)")
     for path in (project / "backend").rglob("*.php"):
         subprocess.run(["php", "-l", str(path)], check=True, capture_output=True)
+
+
+def test_user_text_never_reaches_kommo_twig(make_widget):
+    """render_template's markup is a Twig template in Kommo: it stays static, texts go in
+    through jQuery .text(), so a name with {{ }} or HTML is shown, not evaluated."""
+    project = make_widget(widget_name="{{ 7*7 }} <b>bold</b>", widget_code="twig_safe",
+                          locations=["lcard", "llist"])
+    calls = [call for call in widget_facts(project)["calls"] if call[0] == "render_template"]
+    assert calls
+    for _, _, markup in calls:
+        assert "{{" not in markup and "<b>" not in markup
+        assert markup.startswith('<div class="twig_safe-widget ')
