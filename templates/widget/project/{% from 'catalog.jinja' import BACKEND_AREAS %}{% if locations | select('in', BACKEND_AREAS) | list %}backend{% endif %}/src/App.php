@@ -163,8 +163,8 @@ final class App
             self::logThrowable($error);
             $response = new Response(500, ['error' => 'Internal error'], 'internal error');
         }
+        self::logRequest($request, $response); // before answering: the line is there when Kommo has its answer
         self::send($response);
-        self::logRequest($request, $response);
         if ($response->after !== null) {
             self::runAfter($response->after);
         }
