@@ -392,6 +392,7 @@ def _without(body: dict[str, Any], *path: str) -> dict[str, Any]:
     (b"{not json", "application/json"),
     (b"", "application/json"),
     (b"[1, 2]", "application/json"),
+    (b"{}", "application/json"),
     (b'"text"', "application/json"),
     (b"garbage=1", "application/x-www-form-urlencoded"),
     (json.dumps(_without(dp_body(), "account_id")).encode(), "application/json"),
@@ -404,9 +405,9 @@ def _without(body: dict[str, Any], *path: str) -> dict[str, Any]:
      "application/json"),
     (json.dumps({**dp_body(), "action": {"settings": {"widget": {"settings": "x"}}}}).encode(),
      "application/json"),
-], ids=["broken-json", "empty", "list", "string", "form-garbage", "no-account", "no-lead-id",
-        "no-type-code", "no-subdomain", "bad-id", "no-pipeline", "type-code-mismatch",
-        "settings-not-object"])
+], ids=["broken-json", "empty", "list", "empty-object", "string", "form-garbage",
+        "no-account", "no-lead-id", "no-type-code", "no-subdomain", "bad-id", "no-pipeline",
+        "type-code-mismatch", "settings-not-object"])
 def test_dp_rejects_malformed_bodies(server: PhpServer, body: bytes, content_type: str) -> None:
     reply = server.request("POST", "/dp", body, content_type)
     assert reply.status == 400, reply.body

@@ -98,7 +98,7 @@ final class Request
             } catch (\JsonException) {
                 throw new HttpError(400, 'Malformed JSON body');
             }
-            if (!is_array($data) || array_is_list($data)) {
+            if (!is_array($data) || !str_starts_with(ltrim($this->body), '{')) {
                 throw new HttpError(400, 'The JSON body must be an object');
             }
             return $data;
