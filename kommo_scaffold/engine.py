@@ -17,16 +17,21 @@ def _one_line(error: BaseException) -> str:
     match = re.search(r"Validation error for question '([^']+)': (.*)", text)
     if match:
         return match.group(2)
+    if len(text) > 300:  # some copier errors carry whole object reprs
+        text = text[:297] + "..."
     return text or error.__class__.__name__
 
 
 @contextlib.contextmanager
 def copier_errors() -> Iterator[None]:
     """Map copier's exceptions (tracebacks by default) to ScaffoldError messages."""
-    from copier.errors import CopierError, InteractiveSessionError
+    from copier.errors import CopierAnswersInterrupt, CopierError, InteractiveSessionError
 
     try:
         yield
+    except CopierAnswersInterrupt:
+        # Ctrl-C at a prompt: the caller cleans up and reports the interrupt itself.
+        raise KeyboardInterrupt from None
     except InteractiveSessionError as error:
         raise UsageError("No terminal to ask the questions on: pass --defaults and/or "
                          "-d KEY=VALUE / --data-file") from error

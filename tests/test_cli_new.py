@@ -164,3 +164,23 @@ def test_interactive_prompts(tmp_path):
     assert child.exitstatus == 0, child.before
     assert prompts >= 13  # every question of a default widget was asked
     assert (tmp_path / "w" / "widget" / "manifest.json").is_file()
+
+
+def test_ctrl_c_at_a_prompt_leaves_nothing(tmp_path):
+    """Ctrl-C while answering: one line, exit 130, no project and no staging folder."""
+    pexpect = pytest.importorskip("pexpect")
+    child = pexpect.spawn(
+        sys.executable, ["-c", "from kommo_scaffold.cli import new_main; new_main()", "w"],
+        cwd=str(tmp_path), env=dict(os.environ), encoding="utf-8", timeout=30,
+        dimensions=(40, 200),
+    )
+    child.expect("\U0001f3a4")
+    child.send("\r")
+    child.expect("\U0001f3a4")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert "interrupted; nothing was changed" in child.before
+    assert "Traceback" not in child.before
+    assert list(tmp_path.iterdir()) == []
