@@ -219,6 +219,10 @@ KS308 = _rule("KS308", "error", "Development loader left in script.js",
 KS309 = _rule("KS309", "warning", "Development host mentioned in script.js",
               "A localhost or tunnel URL is still in the code; users cannot reach it.",
               "Remove it or keep it only behind a switch users never turn on.")
+KS310 = _rule("KS310", "note", "Development switch in script.js",
+              "The script can load code from localhost when a localStorage flag is set (the "
+              "dev mode of Kommo's own CLI builds); users never set the flag.",
+              "Nothing to do, unless you did not mean to ship the switch.")
 # KS4xx: i18n
 KS401 = _rule("KS401", "error", "i18n file missing for a listed locale",
               "Every locale in widget.locale needs i18n/<locale>.json.",
@@ -796,8 +800,9 @@ def _read_locations(ctx: Context, manifest: dict[str, Any], name: str) -> None:
         return
     raw = manifest["locations"]
     if isinstance(raw, dict):
-        values = [k if v in (True, 1, "1", "Y") or not isinstance(v, (str, int, bool))
-                  else f"{k}-{v}" for k, v in raw.items()]
+        # Old widgets wrote {"lcard": 1}: keep 0/1 as the panel flag where the area takes one.
+        values = [f"{k}-{int(v)}" if _takes_flag(k) and str(v) in ("0", "1") and v is not True
+                  and v is not False else k for k, v in raw.items()]
         listed = ", ".join(json.dumps(v) for v in values[:6])
         ctx.add(KS201, f"`locations` is an object; write an array such as [{listed}]", name,
                 path="locations")
@@ -820,6 +825,11 @@ def _read_locations(ctx: Context, manifest: dict[str, Any], name: str) -> None:
             ctx.locations.append((match.group(1), match.group(2), value, index))
         else:
             ctx.locations.append((value, None, value, index))
+
+
+def _takes_flag(code: str) -> bool:
+    area = areas.AREA_BY_CODE.get(code)
+    return area is not None and area.takes_panel_flag
 
 
 def check_locations(ctx: Context) -> None:
@@ -934,7 +944,8 @@ def check_scripts(ctx: Context) -> None:
     module = ctx.script
     if module is None:
         return  # not text, or a syntax error: already reported
-    _check_dev_hosts(ctx, "script.js", module)
+    if _check_dev_hosts(ctx, "script.js", module):
+        return  # a dev loader: its missing callbacks are the same problem
     if module.define_line is None:
         ctx.add(KS303, "no define(...) call: RequireJS cannot load it", "script.js")
         return
@@ -968,23 +979,43 @@ def check_scripts(ctx: Context) -> None:
                 ctx.add(KS215, f"{code}: {aliases[0]} is defined but not {needed} (Kommo's "
                         "name); point both at one function", "script.js", callbacks.line)
                 continue
-            ctx.add(KS214, f"{code} needs callbacks.{needed}", "script.js", callbacks.line)
+            also = "".join(f" (or {a})" for a in area.alias_callbacks)
+            ctx.add(KS214, f"{code} needs callbacks.{needed}{also}", "script.js",
+                    callbacks.line)
 
 
-def _check_dev_hosts(ctx: Context, name: str, module: Module) -> None:
+def _loads_code(module: Module, index: int) -> bool:
+    """Is the string at tokens[index] a script the module loads (not just a URL it calls)?"""
+    tokens, value = module.tokens, module.tokens[index].value
+    before = [t.value for t in tokens[max(0, index - 2):index]]
+    return (value in module.dependencies or value in module.requires
+            or before == ["src", "="]
+            or (len(before) == 2 and before[1] == "("
+                and before[0] in ("getScript", "importScripts", "import", "loadScript")))
+
+
+def _check_dev_hosts(ctx: Context, name: str, module: Module) -> bool:
+    """Report a dev host; True when the file is nothing but a dev loader."""
+    # A script without callbacks of its own that mentions a dev host is a dev loader.
     loader = module.callbacks is None or not module.callbacks.entries
-    for token in module.strings():
+    dev_switch = any(t.kind == "name" and t.value in ("localStorage", "sessionStorage")
+                     for t in module.tokens)
+    for index, token in enumerate(module.tokens):
+        if token.kind not in ("string", "template"):
+            continue
         match = _DEV_HOST.search(token.value)
         if not match:
             continue
-        host = match.group(1)
-        code_url = token.value in module.dependencies or token.value.split("?")[0].endswith(
-            (".js", "/"))
-        if loader or code_url:
-            ctx.add(KS308, f"loads code from {host} ({token.value[:80]})", name, token.line)
+        host, shown = match.group(1), token.value[:80]
+        if loader or _loads_code(module, index):
+            ctx.add(KS308, f"loads code from {host} ({shown})", name, token.line)
+            return loader
+        if dev_switch:
+            ctx.add(KS310, f"{host} behind a localStorage switch ({shown})", name, token.line)
         else:
-            ctx.add(KS309, f"{host} in {token.value[:80]!r}", name, token.line)
-        return  # one finding per file is enough
+            ctx.add(KS309, f"{host} in {shown!r}", name, token.line)
+        return False  # one finding per file is enough
+    return False
 
 
 def check_i18n(ctx: Context) -> None:

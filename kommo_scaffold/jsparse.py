@@ -265,6 +265,8 @@ class Module:
     tokens: list[Token]
     define_line: int | None = None
     dependencies: list[str] = field(default_factory=list)
+    # Strings in require([...]) arrays anywhere: code loaded at run time.
+    requires: list[str] = field(default_factory=list)
     factory: bool = False
     callbacks: Callbacks | None = None
 
@@ -399,5 +401,11 @@ def parse_module(source: str) -> Module:
                                            if t.kind == "string"]
                 elif _value_kind(tokens, pairs, a, b) in ("function", "reference", "object"):
                     module.factory = True
+    for index, token in enumerate(tokens[:-2]):
+        if (token.value in ("require", "requirejs") and token.kind == "name"
+                and tokens[index + 1].value == "(" and tokens[index + 2].value == "["
+                and index + 2 in pairs):
+            module.requires += [t.value for t in tokens[index + 3:pairs[index + 2]]
+                                if t.kind == "string"]
     module.callbacks = _find_callbacks(tokens, pairs)
     return module

@@ -214,6 +214,9 @@ CASES: dict[str, tuple[Setup, Setup]] = {
     "KS308": (script(LOADER), nothing),
     "KS309": (js("var API = 'https://abcd-12.ngrok-free.app/api';"),
               js("var API = 'https://api.my-company.io/api';")),
+    "KS310": (js("if (localStorage.getItem('w_is_dev')) { require(['ht' + 'tp://x']); } "
+                 "var DEV = 'http://localhost:9000/api';"),
+              js("var API = 'https://api.my-company.io/api';")),
     "KS401": (lambda w, _: w.manifest["widget"]["locale"].append("es"), two_locales()),
     "KS402": (raw("i18n/en.json", "[1]\n"), nothing),
     "KS403": (i18n_en("widget.short_description", None), nothing),
