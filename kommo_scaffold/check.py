@@ -40,7 +40,10 @@ TEXT_SUFFIXES = (".js", ".json", ".css", ".md", ".twig", ".html", ".txt", ".svg"
 JUNK_DIRS = frozenset((".git", ".hg", ".svn", "node_modules", "__MACOSX", ".idea", ".vscode",
                        "__pycache__", ".pytest_cache"))
 JUNK_FILES = frozenset((".DS_Store", "Thumbs.db", "desktop.ini", ".gitignore", ".gitattributes",
-                        ".editorconfig", ".copier-answers.yml"))
+                        ".editorconfig", ".copier-answers.yml", ".env", ".npmrc",
+                        # build tooling: never loaded by Kommo
+                        "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml",
+                        "composer.json", "composer.lock", "tsconfig.json"))
 JUNK_SUFFIXES = (".swp", ".swo", "~", ".bak", ".orig", ".tmp", ".pyc")
 # Kommo's own locales; LOCALES adds ru for amoCRM accounts (kommo-spec §7).
 AMOCRM_LOCALES = ("ru",)
@@ -1314,7 +1317,24 @@ def rules_markdown() -> str:
     return "\n".join(out) + "\n" + DOCS_APPENDIX
 
 
-DOCS_APPENDIX = ""
+DOCS_APPENDIX = """
+## Notes
+
+* amoCRM widgets are first-class input. `ru`, `widget.code`/`widget.secret_key`,
+  `cucard`/`culist`/`whatsapp_modal`, `tasks.selected` for the tasks list are notes, never
+  errors. Pre-2018 half-size logos (120x42, 42x42, ...), `init_once: "Y"` and `locations`
+  written as an object each get their own finding that says what to write instead.
+* script.js is read by a tokenizer (`kommo_scaffold/jsparse.py`), not grepped: text in
+  comments and strings never counts as code, callbacks may be functions, method shorthand,
+  arrows or references (`selected: onTasksSelected`, `_.bind(fn, this)`), nested objects
+  give dotted names (`leads.selected`). A callbacks object with a spread (`...base`) or a
+  computed key is not checked for missing callbacks.
+* A script that only loads code from localhost or a tunnel (ngrok, zrok, localtunnel,
+  cloudflared) is an error and `kommo pack` refuses it; a localhost URL behind a
+  `localStorage` switch (the dev mode of Kommo's CLI builds) is a note.
+* `kommo pack` runs the checker first and refuses on errors unless `--force`; `--bump` edits
+  only the version value in manifest.json and only once the check has passed.
+"""
 
 
 def _main(argv: list[str]) -> int:
