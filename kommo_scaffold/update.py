@@ -18,11 +18,14 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kommo_scaffold import answers, areas, engine, logos, store
 from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
 from kommo_scaffold.gitutil import conflicted_files, git, status_lines
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 UPGRADE_HINT = "pip install -U kommo-scaffold"
 
@@ -100,7 +103,7 @@ class _Project:
         return str(self.answers.get("widget_code", ""))
 
 
-def _version(tag: str) -> Any:
+def _version(tag: str) -> Version | None:
     from packaging.version import InvalidVersion, Version
 
     try:
@@ -139,11 +142,13 @@ def _check_template_source(recorded: dict[str, Any]) -> str:
         raise ScaffoldError(f"{answers.ANSWERS_FILE} records no usable template version "
                             f"(_commit: {tag!r}); restore the file from git history")
     # Compare public versions: a dev tag (v0.1.0+dev.2) belongs to the same release.
+    from packaging.version import Version
+
     installed = _version(store.installed_version())
-    if installed is not None and _version(version.public) > _version(installed.public):
-        raise ScaffoldError(f"This project was made by kommo-scaffold {version.public}, newer "
-                            f"than the installed {installed.public}: upgrade kommo-scaffold: "
-                            f"{UPGRADE_HINT}")
+    if installed is not None and Version(version.public) > Version(installed.public):
+        raise ScaffoldError(f"This project uses the template of kommo-scaffold "
+                            f"{version.public}, newer than the installed {installed.public}: "
+                            f"upgrade kommo-scaffold: {UPGRADE_HINT}")
     return str(tag)
 
 
@@ -263,19 +268,16 @@ def add_area(project: Path, areas_to_add: list[str], panel: bool, data: dict[str
         if key in data:
             raise UsageError(f"-d {key}: name the areas as arguments instead "
                              "(kommo add-area AREA... [--no-panel])")
-    # Fail on bad arguments before the project is even read.
-    path = project.expanduser().absolute()
-    current = answers.read_project_answers(path) if path.is_dir() else {}
-    present = [code for code in areas_to_add if code in (current.get("locations") or [])]
-    if present:
-        raise UsageError(f"The project already has {', '.join(present)}; nothing to add "
-                         "(see its areas in .copier-answers.yml)")
     paneled = [code for code in areas_to_add if areas.AREA_BY_CODE[code].takes_panel_flag]
     if not panel and not paneled:
         raise UsageError(f"--no-panel applies to card and list areas only "
                          f"({', '.join(areas.PANEL_AREAS)})")
     proj, _ = _preflight(project)
-    locations = proj.locations + [c for c in areas_to_add if c not in proj.locations]
+    present = [code for code in areas_to_add if code in proj.locations]
+    if present:
+        raise UsageError(f"The project already has {', '.join(present)}; nothing to add "
+                         "(see its areas in .copier-answers.yml)")
+    locations = proj.locations + areas_to_add
     answers.validate_locations(locations)
     panel_locations = proj.panel + (paneled if panel else [])
     wanted = {**data, "locations": locations, "panel_locations": panel_locations}
@@ -337,14 +339,11 @@ def remove_area(project: Path, areas_to_remove: list[str],
                 confirm: Callable[[list[str]], bool]) -> UpdateResult:
     """Remove connection areas and their files; ask before deleting files the user edited."""
     _check_areas(areas_to_remove)
-    path = project.expanduser().absolute()
-    current = answers.read_project_answers(path) if path.is_dir() else {}
-    have = list(current.get("locations") or [])
-    absent = [code for code in areas_to_remove if code not in have]
+    proj, _ = _preflight(project)
+    absent = [code for code in areas_to_remove if code not in proj.locations]
     if absent:
         raise UsageError(f"The project has no {', '.join(absent)} area; its areas: "
-                         f"{', '.join(have) or 'none'}")
-    proj, _ = _preflight(project)
+                         f"{', '.join(proj.locations) or 'none'}")
     locations = [c for c in proj.locations if c not in areas_to_remove]
     answers.validate_locations(locations)
     if "settings_fields" in proj.answers:
