@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +73,10 @@ class UpdateResult:
         for label, names in (("created", self.created), ("modified", self.modified),
                              ("deleted", self.deleted)):
             if names:
-                lines.append(f"  {label + ':':9} {', '.join(names)}")
+                lines.append(textwrap.fill(", ".join(names), width=100,
+                                           initial_indent=f"  {label + ':':9} ",
+                                           subsequent_indent=" " * 12,
+                                           break_on_hyphens=False, break_long_words=False))
         if self.changed:
             lines.append("Nothing is committed yet: review with `git status` and `git diff`, "
                          "then commit:")
