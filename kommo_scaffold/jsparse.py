@@ -71,7 +71,8 @@ class _Lexer:
             return True
         last = self.tokens[-1]
         if last.kind == "punct":
-            return last.value not in (")", "]")
+            # After `)`, `]` or a postfix `++`/`--` a slash divides.
+            return last.value not in (")", "]", "++", "--")
         if last.kind == "name":
             return last.value in _REGEX_AFTER_WORDS
         return False
@@ -231,6 +232,10 @@ def match_brackets(tokens: list[Token]) -> dict[int, int]:
     for index, token in enumerate(tokens):
         if token.kind != "punct":
             continue
+        if token.value == ";" and stack and tokens[stack[-1]].value == "[":
+            # Statements never end inside [...]: the ] is missing here, not further down.
+            raise JSSyntaxError(f"';' before the ']' of the '[' opened on line "
+                                f"{tokens[stack[-1]].line}", token.line)
         if token.value in "([{":
             stack.append(index)
         elif token.value in _CLOSERS:
