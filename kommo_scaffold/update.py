@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from kommo_scaffold import answers, areas, engine, logos, store
 from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
+from kommo_scaffold.generate import images_dir
 from kommo_scaffold.gitutil import conflicted_files, git, status_lines
 
 if TYPE_CHECKING:
@@ -222,7 +223,7 @@ def _personalise_new_logos(project: Path, created: list[str], widget_code: str) 
     A file copier just created is the template's placeholder, byte for byte; logos that
     already existed (perhaps the user's own) are never touched.
     """
-    images = project / "widget" / "images"
+    images = images_dir(project)
     new = {name.removeprefix("widget/images/") for name in created
            if name.startswith("widget/images/")}
     placeholders = {name: (images / name).read_bytes() for name in new
@@ -294,10 +295,6 @@ def add_area(project: Path, areas_to_add: list[str], panel: bool, data: dict[str
     return result
 
 
-def _render(ref_tag: str, data: dict[str, Any], dest: Path) -> None:
-    engine.copy(store.STORE_SRC, dest, ref_tag, data, defaults=True)
-
-
 def _files(root: Path) -> dict[str, Path]:
     return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
 
@@ -305,7 +302,7 @@ def _files(root: Path) -> dict[str, Path]:
 def _pristine_variants(render: Path, widget_code: str) -> dict[str, set[bytes]]:
     """Each rendered file's unedited contents: as rendered and, for logos, as personalised."""
     variants = {name: {path.read_bytes()} for name, path in _files(render).items()}
-    images = render / "widget" / "images"
+    images = images_dir(render)
     if images.is_dir() and widget_code:
         logos.personalise(images, widget_code,
                           {p.name: p.read_bytes() for p in images.iterdir() if p.is_file()})
@@ -324,8 +321,8 @@ def _files_removed(project: _Project, new_answers: dict[str, Any]) -> tuple[list
     old_answers = {k: v for k, v in project.answers.items() if not k.startswith("_")}
     with tempfile.TemporaryDirectory(prefix="kommo-remove-") as tmp:
         old, new = Path(tmp, "old"), Path(tmp, "new")
-        _render(project.tag, old_answers, old)
-        _render(project.tag, new_answers, new)
+        engine.copy(store.STORE_SRC, old, project.tag, old_answers, defaults=True)
+        engine.copy(store.STORE_SRC, new, project.tag, new_answers, defaults=True)
         new_files = _files(new)
         pristine = _pristine_variants(old, project.widget_code)
         gone, edited = [], []
