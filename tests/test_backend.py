@@ -668,3 +668,16 @@ def test_only_chosen_routes_exist(tmp_path: Path, area: str) -> None:
             assert (status == 404) == (other_area != area), (route, status)
     finally:
         php.stop()
+
+
+@pytest.mark.parametrize(("uri", "script", "route"), [
+    ("/dp", "/index.php", "/dp"),  # php -S, document root = backend/public
+    ("/dp?x=1", "/index.php", "/dp"),
+    ("/my_widget/dp", "/my_widget/index.php", "/dp"),  # back end in a sub-folder, rewriting on
+    ("/my_widget/index.php/sms", "/my_widget/index.php", "/sms"),  # no rewriting
+    ("/my_widget/", "/my_widget/index.php", "/"),
+    ("/salesbot/", "/index.php", "/salesbot"),
+])
+def test_route_path_behind_any_host(server: PhpServer, uri: str, script: str, route: str) -> None:
+    code = f"echo KommoBackend\\Request::routePath('{uri}', '{script}');"
+    assert php_run(server.project, code, {}).stdout == route
