@@ -437,3 +437,12 @@ def test_subproject_in_a_bigger_repository(edited_widget, tmp_path):
     assert_edits_survived(sub)
     assert "widget/images/logo_dp.png" in result.created  # relative to the project
     assert (mono / "elsewhere.txt").read_text("utf-8") == "not committed, not ours"
+
+
+def test_copier_error_mid_update_restores_the_project(edited_widget):
+    """copier failing inside the update (here: no terminal to ask on) changes nothing."""
+    project = edited_widget(["lcard", "settings"])
+    before = snapshot(project)
+    with pytest.raises(UsageError, match="No terminal"):
+        update.add_area(project, ["digital_pipeline"], panel=True, data={}, interactive=True)
+    assert snapshot(project) == before
