@@ -22,7 +22,7 @@ from conftest import run_cli, user_git
 from PIL import Image
 from widget_assertions import assert_valid_widget, load_json
 
-from kommo_scaffold import areas, update
+from kommo_scaffold import areas, logos, update
 from kommo_scaffold.errors import ScaffoldError, UsageError
 
 USER_JS = "        self.userReady = true; // USER EDIT: init\n"
@@ -190,8 +190,6 @@ def test_add_area_cli_no_panel_data_and_personalised_logo(edited_widget):
     assert answers["panel_locations"] == ["lcard"]
     assert answers["dp_webhook_url"] == "https://hooks.example.com/dp"
     # The new logo is personalised like the others kommo-new drew, not the grey placeholder.
-    from kommo_scaffold import logos
-
     logo_dp = (project / "widget" / "images" / "logo_dp.png").read_bytes()
     assert logo_dp != logos.placeholder("logo_dp.png")
     with Image.open(io.BytesIO(logo_dp)) as image:
