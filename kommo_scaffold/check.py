@@ -593,6 +593,57 @@ class _DuplicateKeys:
         return result
 
 
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
+
+
+def json_line(text: str, path: str) -> int | None:
+    """Line of the value at dotted ``path`` (``a.b[2].c``) in JSON ``text``, or of the
+    deepest part of it that exists; None if not even the first part does."""
+    want = [p for p in re.split(r"\.|\[(\d+)\]", path) if p]
+    stack: list[list[Any]] = []  # [container kind, current key or index]
+    best: int | None = None
+    line, last_end, expect_key = 1, 0, False
+    for match in _JSON_TOKEN.finditer(text):
+        line += text.count("\n", last_end, match.start())
+        last_end = match.start()
+        tok = match.group()
+        if tok in "{[":
+            if stack and stack[-1][0] == "[":
+                stack[-1][1] += 1
+            stack.append([tok, -1 if tok == "[" else None])
+            expect_key = tok == "{"
+            continue
+        if tok in "}]":
+            if stack:
+                stack.pop()
+            continue
+        if tok == ",":
+            expect_key = bool(stack) and stack[-1][0] == "{"
+            continue
+        if tok == ":":
+            expect_key = False
+            continue
+        if expect_key and stack:
+            try:
+                stack[-1][1] = json.loads(tok)
+            except ValueError:
+                return best
+            current = [str(frame[1]) for frame in stack]
+            if current == want[:len(current)]:
+                best = line
+                if len(current) == len(want):
+                    return line
+            continue
+        if stack and stack[-1][0] == "[":
+            stack[-1][1] += 1
+            current = [str(frame[1]) for frame in stack]
+            if current == want[:len(current)]:
+                best = line
+                if len(current) == len(want):
+                    return line
+    return best
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -629,6 +680,8 @@ class Context:
     def add(self, rule: str, message: str, file: str | None = None, line: int | None = None,
             path: str | None = None) -> None:
         label = self.widget.label(file) if file is not None else None
+        if line is None and path and file in self.texts and file.endswith(".json"):
+            line = json_line(self.texts[file], path)
         self.report.findings.append(Finding(rule, message, label, line, path))
 
     @property

@@ -175,7 +175,8 @@ def test_cli_exit_codes_and_formats(tmp_path):
     assert run_cli("check", "--strict", str(warn.root)).returncode == 1
     result = run_cli("check", str(bad.root))
     assert result.returncode == 1
-    assert "manifest.json [widget.interface_version]: KS106 error:" in result.stdout
+    # file:line [JSON path]: the line of the value in manifest.json
+    assert "manifest.json:7 [widget.interface_version]: KS106 error:" in result.stdout
     assert "docs/checker-rules.md#ks106" in result.stdout
     assert result.stdout.strip().endswith("1 error, 0 warnings, 0 notes")
 
