@@ -452,7 +452,12 @@ def _read_folder(root: Path, prefix: str, report: Report) -> Widget:
                 continue
             if len(widget.sizes) >= MAX_FILES:
                 raise CheckUsageError(f"{root} holds more than {MAX_FILES} files: not a widget")
-            size = entry.stat().st_size
+            try:
+                size = entry.stat().st_size
+            except OSError as error:
+                report.findings.append(Finding(KS608, f"cannot read: {error.strerror}",
+                                               widget.label(rel)))
+                continue
             widget.sizes[rel] = size
             if size > MAX_ENTRY_BYTES or total + size > MAX_TOTAL_BYTES:
                 report.findings.append(Finding(KS606, f"{_kb(size)}: not read",
