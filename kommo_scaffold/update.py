@@ -51,16 +51,12 @@ class UpdateResult:
 
     def _headline(self) -> str:
         if self.areas_added:
-            what = f"Added {', '.join(self.areas_added)}"
-        elif self.areas_removed:
-            what = f"Removed {', '.join(self.areas_removed)}"
-        elif self.version_from != self.version_to:
+            return f"Added {', '.join(self.areas_added)} (template {self.version_to} kept)"
+        if self.areas_removed:
+            return f"Removed {', '.join(self.areas_removed)} (template {self.version_to} kept)"
+        if self.version_from != self.version_to:
             return f"Updated the template from {self.version_from} to {self.version_to}"
-        else:
-            return f"Already at template {self.version_to}; nothing to update"
-        if self.version_from == self.version_to:
-            return f"{what} (template {self.version_to} kept)"
-        return f"{what} (template {self.version_from} -> {self.version_to})"
+        return f"Already at template {self.version_to}; nothing to update"
 
     def _commit_message(self) -> str:
         if self.areas_added:
