@@ -151,3 +151,22 @@ def test_cli_pack(make_widget, tmp_path):
     out = tmp_path / "x.zip"
     assert run_cli("pack", str(project), "-o", str(out)).returncode == 0
     assert run_cli("check", str(out)).returncode == 0
+
+
+def test_build_tooling_and_secrets_stay_out(tmp_path):
+    """A hand-made widget kept in a repo: .env, package.json, lockfiles are not packed."""
+    widget = W(tmp_path / "repo")
+    widget.raw.update({".env": "SECRET=1\n", "package.json": "{}\n", "package-lock.json": "{}\n",
+                       "templates/panel.twig": "<div>{{ name }}</div>\n",
+                       "backend/index.php": "<?php\n"})
+    folder = widget.build()
+    names = [i.filename for i in entries(pack.pack(folder).archive)]
+    assert "templates/panel.twig" in names
+    assert not {".env", "package.json", "package-lock.json", "backend/index.php"} & set(names)
+
+
+def test_warnings_do_not_stop_pack(tmp_path):
+    widget = W(tmp_path / "w")
+    widget.extra_js = "    console.log('x');"
+    result = pack.pack(widget.build())
+    assert "check: 0 errors, 1 warning" in result.summary()
