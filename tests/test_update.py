@@ -23,7 +23,7 @@ from PIL import Image
 from widget_assertions import assert_valid_widget, load_json
 
 from kommo_scaffold import areas, logos, update
-from kommo_scaffold.errors import ScaffoldError, UsageError
+from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
 
 USER_JS = "        self.userReady = true; // USER EDIT: init\n"
 USER_CSS = "\n/* USER EDIT */\n.user-rule {\n  color: #123456;\n}\n"
@@ -444,3 +444,20 @@ def test_copier_error_mid_update_restores_the_project(edited_widget):
     with pytest.raises(UsageError, match="No terminal"):
         update.add_area(project, ["digital_pipeline"], panel=True, data={}, interactive=True)
     assert snapshot(project) == before
+
+
+def test_remove_area_with_edited_callback_is_a_conflict(make_widget):
+    """Code the user wrote inside the area's callback is shown in a conflict, not dropped."""
+    project = make_widget(locations=["lcard", "settings", "digital_pipeline"])
+    script = project / "widget" / "script.js"
+    line = "          .addClass(WIDGET_CODE + '-widget ' + WIDGET_CODE + '-dp');\n"
+    text = script.read_text("utf-8")
+    assert text.count(line) == 1
+    script.write_text(text.replace(line, "          .addClass('mine'); // USER EDIT\n"), "utf-8")
+    user_git(project, "commit", "-q", "-am", "My dpSettings")
+    with pytest.raises(ConflictError) as caught:
+        update.remove_area(project, ["digital_pipeline"], confirm=lambda edited: True)
+    assert caught.value.files == ["widget/script.js"]
+    merged = script.read_text("utf-8")
+    assert "<<<<<<< before updating" in merged and "// USER EDIT" in merged
+    assert not (project / "widget" / "images" / "logo_dp.png").exists()
