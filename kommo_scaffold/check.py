@@ -1058,7 +1058,8 @@ def _loads_code(module: Module, index: int) -> bool:
 def _check_dev_hosts(ctx: Context, name: str, module: Module) -> bool:
     """Report a dev host; True when the file is nothing but a dev loader."""
     # A script without callbacks of its own that mentions a dev host is a dev loader.
-    loader = module.callbacks is None or not module.callbacks.entries
+    callbacks = module.callbacks
+    loader = callbacks is None or not (callbacks.entries or callbacks.open_ended)
     dev_switch = any(t.kind == "name" and t.value in ("localStorage", "sessionStorage")
                      for t in module.tokens)
     for index, token in enumerate(module.tokens):
@@ -1068,7 +1069,7 @@ def _check_dev_hosts(ctx: Context, name: str, module: Module) -> bool:
         if not match:
             continue
         host, shown = match.group(1), token.value[:80]
-        if loader or _loads_code(module, index):
+        if loader or (_loads_code(module, index) and not dev_switch):
             ctx.add(KS308, f"loads code from {host} ({shown})", name, token.line)
             return loader
         if dev_switch:

@@ -360,12 +360,23 @@ def _find_callbacks(tokens: list[Token], pairs: dict[int, int]) -> Callbacks | N
         if token.kind not in ("name", "string") or token.value != "callbacks":
             continue
         nxt = tokens[index + 1]
-        if nxt.value in ("=", ":") and tokens[index + 2].value == "{" and index + 2 in pairs:
+        dynamic = ((nxt.value == "=" and tokens[index + 2].value != "{")
+                   or (nxt.value == "[" and token.kind == "name"))
+        if dynamic:
+            # `this.callbacks = built`, `callbacks[name] = fn`: names made at run time
+            # (Kommo's own CLI builds its widgets this way).
+            if found is None:
+                found = Callbacks(line=token.line)
+            found.open_ended = True
+        elif nxt.value in ("=", ":") and tokens[index + 2].value == "{" and index + 2 in pairs:
             candidate = Callbacks(line=token.line)
             _read_object(tokens, pairs, index + 2, "", candidate)
             # Keep the largest literal: a widget may reset callbacks to {} somewhere.
             if found is None or len(candidate.entries) > len(found.entries):
+                candidate.open_ended |= found.open_ended if found else False
                 found = candidate
+            elif found is not None:
+                found.open_ended |= candidate.open_ended
         elif nxt.value == "." and tokens[index + 2].kind == "name":
             # callbacks.render = function () {...}; callbacks.leads.selected = ...
             names, cursor = [tokens[index + 2].value], index + 3
@@ -392,25 +403,28 @@ def parse_module(source: str) -> Module:
     for index, token in enumerate(tokens[:-1]):
         if token.kind != "name" or token.value != "define" or tokens[index + 1].value != "(":
             continue
-        if index > 0 and tokens[index - 1].value in (".", "function"):
+        if index > 0 and tokens[index - 1].value == "function":
             continue
+        if index > 0 and tokens[index - 1].value == "." and (
+                index < 2 or tokens[index - 2].value not in ("window", "self", "globalThis")):
+            continue  # foo.define(...) is someone else's define; window.define is AMD's
         args = _split_args(tokens, pairs, index + 1, pairs[index + 1])
         if not args:
             continue
-        if module.define_line is None or not module.factory:
+        if module.define_line is None:
             module.define_line = token.line
-            for a, b in args:
-                first = tokens[a]
-                if first.value == "[" and a in pairs:
-                    module.dependencies = [t.value for t in tokens[a + 1:pairs[a]]
-                                           if t.kind == "string"]
-                elif _value_kind(tokens, pairs, a, b) in ("function", "reference", "object"):
-                    module.factory = True
+        for a, b in args:  # every define call: a bundle may hold a dev and a prod branch
+            first = tokens[a]
+            if first.value == "[" and a in pairs:
+                module.dependencies += [t.value for t in tokens[a + 1:pairs[a]]
+                                        if t.kind in ("string", "template")]
+            elif _value_kind(tokens, pairs, a, b) in ("function", "reference", "object"):
+                module.factory = True
     for index, token in enumerate(tokens[:-2]):
         if (token.value in ("require", "requirejs") and token.kind == "name"
                 and tokens[index + 1].value == "(" and tokens[index + 2].value == "["
                 and index + 2 in pairs):
             module.requires += [t.value for t in tokens[index + 3:pairs[index + 2]]
-                                if t.kind == "string"]
+                                if t.kind in ("string", "template")]
     module.callbacks = _find_callbacks(tokens, pairs)
     return module

@@ -176,3 +176,29 @@ def test_kommo_widget_with_tour_and_two_locales(tmp_path):
     report = check.check_path(w.build())
     assert findings(report) == {("KS216", "manifest.json")}
     assert json.loads(json.dumps(check.format_report(report, "json")))
+
+
+KOMMO_CLI_BUILD = """(()=>{"use strict";const e=localStorage.getItem("notes_is_dev")==="9000";
+e?window.define([`http://localhost:${9000}/script.js`],(e=>e)):window.define(["jquery",
+"underscore"],(()=>{class t{constructor(){this.callbacks={}}addCallback(e,t){return this.
+callbacks[t]=e,this}build(){const e=this;return function(){const t={};for(const n in e.
+callbacks)t[n]=(...r)=>e.callbacks[n](this,...r);return this.callbacks=t,this}}}return(new t)
+.addCallback((()=>!0),"render").addCallback((()=>!0),"init").addCallback((()=>!0),
+"bind_actions").build()}))})();
+"""
+
+
+def test_kommo_cli_build_is_not_a_dev_loader(tmp_path):
+    """Kommo's own CLI bundles a localStorage-gated window.define of localhost and builds
+    callbacks at run time: a note, not an error, and no 'missing callback' guesses."""
+    w = W(tmp_path / "cli")
+    w.script = KOMMO_CLI_BUILD
+    report = check.check_path(w.build())
+    assert findings(report) == {("KS310", "script.js")}, check.format_report(report, "text")
+
+
+def test_window_define_dev_loader_without_switch_is_an_error(tmp_path):
+    w = W(tmp_path / "loader")
+    w.script = "window.define(['http://localhost:9000/script.js'], function (w) { return w; });"
+    report = check.check_path(w.build())
+    assert findings(report) == {("KS308", "script.js")}, check.format_report(report, "text")
