@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, user_git
+from conftest import REPO, run_cli, user_git
 from test_update import (
     assert_area_arrived,
     assert_edits_survived,
@@ -204,3 +204,33 @@ def test_checkout_template_never_claims_a_release_tag(machine, releases, tmp_pat
         config.write("# an unreleased edit\n")
     assert store.sync(unreleased, "1.2.0").tag == "v1.2.0+dev.1"
     assert not store.has_tag("v1.2.0")
+
+
+def test_kommo_update_cli_takes_the_installed_template(tmp_path, monkeypatch):
+    """`kommo update` moves a project made from an older template to the installed one.
+
+    The older template is a copy of the working tree without one line; in a checkout both
+    get dev tags (v<version>+dev.1, then +dev.2), which order like releases.
+    """
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    older = tmp_path / "older" / "templates"
+    shutil.copytree(REPO / "templates", older,
+                    ignore=shutil.ignore_patterns("__pycache__", store.HISTORY_BUNDLE_NAME))
+    script = older / "widget" / "project" / "widget" / "script.js.jinja"
+    dropped = "    // Inside callbacks `this` is not the widget: always go through `self`.\n"
+    text = script.read_text("utf-8")
+    assert dropped in text
+    script.write_text(text.replace(dropped, ""), "utf-8")
+    monkeypatch.setattr(store, "templates_dir", lambda: older)
+    project = make_edited_project(tmp_path / "widget")
+    made_with = answers_of(project)["_commit"]
+    assert dropped not in (project / "widget" / "script.js").read_text("utf-8")
+
+    monkeypatch.undo()  # the CLI below runs the installed (working-tree) template
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    done = run_cli("update", "--defaults", "-C", str(project))
+    assert done.returncode == 0, done.stderr
+    now = answers_of(project)["_commit"]
+    assert now != made_with and f"from {made_with} to {now}" in done.stdout
+    assert dropped in (project / "widget" / "script.js").read_text("utf-8")
+    assert_edits_survived(project)
