@@ -860,6 +860,7 @@ def _read_locations(ctx: Context, manifest: dict[str, Any], name: str) -> None:
                 path="locations")
         return
     raw = manifest["locations"]
+    strings: list[tuple[int, str]] = []
     if isinstance(raw, dict):
         # Old widgets wrote {"lcard": 1}: keep 0/1 as the panel flag where the area takes one.
         values = [f"{k}-{int(v)}" if _takes_flag(k) and str(v) in ("0", "1") and v is not True
@@ -873,7 +874,6 @@ def _read_locations(ctx: Context, manifest: dict[str, Any], name: str) -> None:
                 path="locations")
         return
     else:
-        strings: list[tuple[int, str]] = []
         for index, value in enumerate(raw):
             if isinstance(value, str):
                 strings.append((index, value))
@@ -1191,10 +1191,10 @@ def check_images(ctx: Context) -> None:
                         f"{w}x{h}", file)
             else:
                 ctx.add(KS504, f"{name} is {size[0]}x{size[1]}; Kommo needs {w}x{h}", file)
-    for file, size in sorted(ctx.widget.sizes.items()):
+    for file, byte_count in sorted(ctx.widget.sizes.items()):
         is_image = file.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"))
-        if is_image and size > areas.MAX_IMAGE_BYTES:
-            ctx.add(KS506, f"{_kb(size)}; the limit is {_kb(areas.MAX_IMAGE_BYTES)}", file)
+        if is_image and byte_count > areas.MAX_IMAGE_BYTES:
+            ctx.add(KS506, f"{_kb(byte_count)}; the limit is {_kb(areas.MAX_IMAGE_BYTES)}", file)
 
 
 def _image_size(content: bytes) -> tuple[int, int] | None:
