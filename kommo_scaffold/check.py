@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from kommo_scaffold import areas
+from kommo_scaffold import areas, listing
 from kommo_scaffold.errors import UsageError
 from kommo_scaffold.jsparse import JSSyntaxError, Module, parse_module
 
@@ -53,7 +53,6 @@ OPTIONAL_BLOCK_KEYS = frozenset(("dp.settings", "dp.webhook_url", "mobile.color"
 # The callbacks Kommo needs in every area, or the widget does not start (kommo-spec §4.1).
 CORE_CALLBACKS = ("render", "init", "bind_actions")
 # Checklist text limits (kommo-spec §7).
-NAME_MAX, WORD_MAX, SHORT_MAX, DESCRIPTION_MAX = 30, 19, 50, 400
 
 _DEV_HOST = re.compile(
     r"(?i)(?://|^)((?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|192\.168\.\d+\.\d+"
@@ -1283,23 +1282,10 @@ def check_checklist(ctx: Context) -> None:
             found, text = lookup(data, key)
             if not found or not isinstance(text, str):
                 continue
-            plain = re.sub(r"<[^>]+>", "", text)
-            if rule == KS706:
-                long_word = max(re.split(r"\s+", plain.strip()) or [""], key=len)
-                if len(plain) > NAME_MAX:
-                    ctx.add(rule, f"{len(plain)} characters; the limit is {NAME_MAX}", file,
-                            path=key)
-                elif len(long_word) > WORD_MAX:
-                    ctx.add(rule, f"the word {long_word!r} has {len(long_word)} characters; "
-                            f"the limit is {WORD_MAX}", file, path=key)
-            elif rule == KS707 and len(plain) > SHORT_MAX:
-                ctx.add(rule, f"{len(plain)} characters; the limit is {SHORT_MAX}", file, path=key)
-            elif rule == KS708:
-                if re.search(r"(?i)<script\b", text):
-                    ctx.add(rule, "contains a <script> tag", file, path=key)
-                elif len(plain) > DESCRIPTION_MAX:
-                    ctx.add(rule, f"{len(plain)} characters; the limit is {DESCRIPTION_MAX}",
-                            file, path=key)
+            problem = {KS706: listing.name_problem, KS707: listing.short_description_problem,
+                       KS708: listing.description_problem}[rule](text)
+            if problem:
+                ctx.add(rule, problem, file, path=key)
 
 
 def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:

@@ -115,6 +115,8 @@ def new(
         typer.echo(f"Created widget {recorded['widget_code']} in {created.path} "
                    f"(template {created.template_tag})")
         typer.echo(f"  locations: {where}")
+        for warning in created.warnings:
+            typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
         typer.echo(f"Next: cd {path} && kommo check && kommo pack")
 
     run(action)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import answers, engine, logos, store
+from kommo_scaffold import answers, engine, listing, logos, store
 from kommo_scaffold.errors import UsageError
 from kommo_scaffold.gitutil import commit_all, git
 
@@ -29,6 +29,17 @@ class Created:
     path: Path
     answers: dict[str, Any]
     template_tag: str
+    warnings: list[str]
+
+
+def listing_warnings(recorded: dict[str, Any]) -> list[str]:
+    """Answers that break Kommo's limits for public integrations (fine for private ones)."""
+    checks = (("widget_name", listing.name_problem),
+              ("short_description", listing.short_description_problem),
+              ("widget_description", listing.description_problem))
+    return [f"{key}: {problem} (a limit for public integrations; kommo check reports it too)"
+            for key, problem_of in checks
+            if (problem := problem_of(str(recorded.get(key, ""))))]
 
 
 def _check_destination(dest: Path) -> None:
@@ -80,4 +91,5 @@ def create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
         os.replace(staged, dest)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
-    return Created(path=dest, answers=recorded, template_tag=ref.tag)
+    return Created(path=dest, answers=recorded, template_tag=ref.tag,
+                   warnings=listing_warnings(recorded))

@@ -184,3 +184,14 @@ def test_ctrl_c_at_a_prompt_leaves_nothing(tmp_path):
     assert "interrupted; nothing was changed" in child.before
     assert "Traceback" not in child.before
     assert list(tmp_path.iterdir()) == []
+
+
+def test_warns_about_names_too_long_for_public_listing(tmp_path):
+    """A name over Kommo's 30 characters still makes a widget, with a warning at once."""
+    result = run_cli("new", "w", "--defaults", "-d",
+                     "widget_name=A Very Long Widget Name For Deal Pipelines", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning: widget_name: 42 characters; the limit is 30" in result.stderr
+    assert (tmp_path / "w" / "widget" / "manifest.json").is_file()
+    quiet = run_cli("new", "w2", "--defaults", cwd=tmp_path)
+    assert "warning" not in quiet.stderr
