@@ -362,6 +362,8 @@ PREFLIGHT = {
                       "upgrade kommo-scaffold: pip install -U kommo-scaffold"),
     "missing-tag": (lambda p: _set_answer(p, "_commit", "v0.0.1"), ["add-area", "sms"],
                     "has no v0.0.1"),
+    "dev-tag-of-another-machine": (lambda p: _set_answer(p, "_commit", "v0.1.0+dev.999"),
+                                   ["update"], "development checkout"),
     "foreign-template": (lambda p: _set_answer(p, "_src_path", "gh:someone/template"),
                          ["update"], "plain `copier update`"),
     "unknown-area": (lambda p: None, ["add-area", "bogus"], "Unknown connection area 'bogus'"),
