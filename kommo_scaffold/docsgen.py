@@ -115,17 +115,10 @@ def wanted() -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    stale = {path: text for path, text in wanted().items()
-             if not path.exists() or path.read_text("utf-8") != text}
-    if "--check" in args:
-        for path in stale:
-            print(f"stale: {path} (run python -m kommo_scaffold.docsgen)", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in stale.items():
-        path.write_text(text, encoding="utf-8", newline="\n")
-        print(f"wrote {path}")
-    return 0
+    from kommo_scaffold.templategen import write_or_check
+
+    return write_or_check(wanted(), sys.argv[1:] if argv is None else argv,
+                          "python -m kommo_scaffold.docsgen")
 
 
 if __name__ == "__main__":

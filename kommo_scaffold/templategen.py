@@ -126,31 +126,41 @@ def template_root() -> Path:
     return Path(__file__).resolve().parent.parent / "templates" / "widget"
 
 
-def stale_files(root: Path) -> dict[Path, str]:
-    """Files under ``root`` whose generated content differs, with their wanted text."""
-    wanted = {
+def wanted_files(root: Path) -> dict[Path, str]:
+    """Each generated file of the template under ``root``, with its wanted text."""
+    return {
         root / "catalog.jinja": catalog_jinja(),
         root / "copier.yml": render_copier_yml((root / "copier.yml").read_text("utf-8")),
     }
-    return {
-        path: text
-        for path, text in wanted.items()
-        if not path.exists() or path.read_text("utf-8") != text
-    }
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    root = template_root()
-    stale = stale_files(root)
-    if "--check" in args:
-        for path in stale:
-            print(f"stale: {path} (run python -m kommo_scaffold.templategen)", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in stale.items():
+def stale(wanted: dict[Path, str]) -> dict[Path, str]:
+    """The files of ``wanted`` whose content on disk differs from the wanted text."""
+    return {path: text for path, text in wanted.items()
+            if not path.exists() or path.read_text("utf-8") != text}
+
+
+def stale_files(root: Path) -> dict[Path, str]:
+    """The template's generated files under ``root`` that are out of date."""
+    return stale(wanted_files(root))
+
+
+def write_or_check(wanted: dict[Path, str], argv: list[str], command: str) -> int:
+    """Write the generated files that changed, or with --check report them and fail."""
+    outdated = stale(wanted)
+    if "--check" in argv:
+        for path in outdated:
+            print(f"stale: {path} (run {command})", file=sys.stderr)
+        return 1 if outdated else 0
+    for path, text in outdated.items():
         path.write_text(text, encoding="utf-8", newline="\n")
         print(f"wrote {path}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return write_or_check(wanted_files(template_root()), sys.argv[1:] if argv is None else argv,
+                          "python -m kommo_scaffold.templategen")
 
 
 if __name__ == "__main__":
