@@ -209,8 +209,8 @@ def test_checkout_template_never_claims_a_release_tag(machine, releases, tmp_pat
 def test_kommo_update_cli_takes_the_installed_template(tmp_path, monkeypatch):
     """`kommo update` moves a project made from an older template to the installed one.
 
-    The older template is a copy of the working tree without one line; in a checkout both
-    get dev tags (v<version>+dev.1, then +dev.2), which order like releases.
+    The older template is a copy of the working tree without one line, made by an older
+    kommo-scaffold (0.0.9); the CLI then runs with this checkout's template and version.
     """
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     older = tmp_path / "older" / "templates"
@@ -222,6 +222,7 @@ def test_kommo_update_cli_takes_the_installed_template(tmp_path, monkeypatch):
     assert dropped in text
     script.write_text(text.replace(dropped, ""), "utf-8")
     monkeypatch.setattr(store, "templates_dir", lambda: older)
+    monkeypatch.setattr(store, "installed_version", lambda: "0.0.9")
     project = make_edited_project(tmp_path / "widget")
     made_with = answers_of(project)["_commit"]
     assert dropped not in (project / "widget" / "script.js").read_text("utf-8")
