@@ -29,9 +29,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kommo_scaffold.errors import ScaffoldError
 from kommo_scaffold.gitutil import git
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 STORE_SRC = "~/.kommo-scaffold/template"
 HISTORY_BUNDLE_NAME = "history.bundle"
@@ -115,13 +119,19 @@ def write_tree(repo: Path, root: Path) -> str:
         return git("write-tree", cwd=repo, env=env).strip()
 
 
-def _version_key(tag: str) -> tuple[object, ...]:
+def parse_version(tag: str) -> Version | None:
+    """The PEP 440 version of a tag such as v0.1.0 or v0.1.0+dev.2; None if it is not one."""
     from packaging.version import InvalidVersion, Version
 
     try:
-        return (1, Version(tag.removeprefix("v")))
+        return Version(tag.removeprefix("v"))
     except InvalidVersion:
-        return (0, tag)
+        return None
+
+
+def _version_key(tag: str) -> tuple[object, ...]:
+    version = parse_version(tag)
+    return (0, tag) if version is None else (1, version)
 
 
 def _tags(repo: Path) -> dict[str, tuple[str, str]]:

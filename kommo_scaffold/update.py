@@ -19,15 +19,12 @@ import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kommo_scaffold import answers, areas, engine, logos, store
 from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
 from kommo_scaffold.generate import images_dir
 from kommo_scaffold.gitutil import conflicted_files, git, status_lines
-
-if TYPE_CHECKING:
-    from packaging.version import Version
 
 UPGRADE_HINT = "pip install -U kommo-scaffold"
 
@@ -104,15 +101,6 @@ class _Project:
         return str(self.answers.get("widget_code", ""))
 
 
-def _version(tag: str) -> Version | None:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(tag.removeprefix("v"))
-    except InvalidVersion:
-        return None
-
-
 def _check_git(project: Path) -> None:
     """A git work tree, the project committed, nothing uncommitted (copier's own rules)."""
     if not git("rev-parse", "--show-toplevel", cwd=project, check=False).strip():
@@ -138,14 +126,14 @@ def _check_template_source(recorded: dict[str, Any]) -> str:
                             f"kommo-scaffold's store {store.STORE_SRC}: this project was not "
                             "made by kommo-new; update it with plain `copier update` instead")
     tag = recorded.get("_commit")
-    version = _version(str(tag)) if tag else None
+    version = store.parse_version(str(tag)) if tag else None
     if version is None:
         raise ScaffoldError(f"{answers.ANSWERS_FILE} records no usable template version "
                             f"(_commit: {tag!r}); restore the file from git history")
     # Compare public versions: a dev tag (v0.1.0+dev.2) belongs to the same release.
     from packaging.version import Version
 
-    installed = _version(store.installed_version())
+    installed = store.parse_version(store.installed_version())
     if installed is not None and Version(version.public) > Version(installed.public):
         raise ScaffoldError(f"This project uses the template of kommo-scaffold "
                             f"{version.public}, newer than the installed {installed.public}: "
@@ -369,7 +357,7 @@ def _remove_empty_dirs(project: Path, removed: Sequence[str]) -> None:
 def upgrade(project: Path, interactive: bool) -> UpdateResult:
     """Move the project to the template of the installed kommo-scaffold."""
     proj, ref = _preflight(project)
-    have, target = _version(proj.tag), _version(ref.tag)
+    have, target = store.parse_version(proj.tag), store.parse_version(ref.tag)
     if have is not None and target is not None and have > target:
         raise ScaffoldError(f"This project uses template {proj.tag}, newer than this "
                             f"kommo-scaffold's {ref.tag}: {UPGRADE_HINT}")
