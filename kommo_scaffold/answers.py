@@ -198,7 +198,7 @@ def read_project_answers(project: Path) -> dict[str, Any]:
     try:
         data = _yaml().safe_load(path.read_text("utf-8"))
     except Exception as error:
-        raise ScaffoldError(f"{path} is not valid YAML; restore it from git") from error
+        raise UsageError(f"{path} is not valid YAML; restore it from git") from error
     if not isinstance(data, dict):
-        raise ScaffoldError(f"{path} is not a mapping of answers; restore it from git")
+        raise UsageError(f"{path} is not a mapping of answers; restore it from git")
     return data

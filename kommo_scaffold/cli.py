@@ -6,6 +6,8 @@ Keep this module light: copier and Pillow are imported inside the library functi
 
 from __future__ import annotations
 
+import enum
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,18 +15,36 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from kommo_scaffold.errors import ConflictError, ScaffoldError
+from kommo_scaffold import project as project_root
+from kommo_scaffold.clihelp import HELP_OPTIONS, PlainCommand, PlainGroup
+from kommo_scaffold.errors import EXIT_CODES, ConflictError, ScaffoldError
 
 T = TypeVar("T")
+EXIT_CODES_HELP = "Exit codes:\n\n\b\n" + "\n".join(f"  {code:<3}  {meaning}"
+                                                   for code, meaning in EXIT_CODES)
 
 app = typer.Typer(
     name="kommo",
+    cls=PlainGroup,
     help="Start and grow Kommo (amoCRM) widgets: generate, add areas, check and pack.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings=HELP_OPTIONS,
+    epilog=EXIT_CODES_HELP,
 )
+
+
+class OutputFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class BumpPart(enum.StrEnum):
+    PATCH = "patch"
+    MINOR = "minor"
+    MAJOR = "major"
 
 DataOption = Annotated[
     list[str] | None,
@@ -36,11 +56,23 @@ DataFileOption = Annotated[
     Path | None,
     typer.Option("--data-file", metavar="FILE", help="A YAML file of answers; -d wins over it."),
 ]
+AreaDataOption = Annotated[
+    list[str] | None,
+    typer.Option("--data", "-d", metavar="KEY=VALUE",
+                 help="An answer to the new area's questions, e.g. -d "
+                      "sms_endpoint=https://api.example.com/sms. Repeatable."),
+]
 ProjectOption = Annotated[
     Path,
-    typer.Option("-C", "--project", metavar="PATH",
-                 help="The widget project (default: the current directory)."),
+    typer.Option("-C", "--project", metavar="PATH", show_default=False,
+                 help="Run as if started in PATH (default: the current folder); the "
+                      "project is found there or in a parent folder."),
 ]
+
+
+def _quote(path: Path | str) -> str:
+    """A path as the user would type it in a POSIX shell."""
+    return shlex.quote(str(path))
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -61,6 +93,11 @@ def run(action: Callable[[], T]) -> T:
         _fail(str(error), error.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted; nothing was changed", 130)
+
+
+def _project(path: Path) -> Path:
+    """The project containing ``path`` (like git, from any folder inside it)."""
+    return project_root.require_root(path)
 
 
 def _version_callback(value: bool) -> None:
@@ -89,6 +126,13 @@ def _answers_from(data: list[str] | None, data_file: Path | None) -> dict[str, A
     return answers.parse_data(data or [], data_file, questions)
 
 
+VersionOption = Annotated[
+    bool,
+    typer.Option("--version", callback=_version_callback, is_eager=True,
+                 help="Show the version and exit."),
+]
+
+
 def new(
     path: Annotated[Path, typer.Argument(metavar="PATH",
                                          help="Folder to create the widget project in.")],
@@ -97,18 +141,39 @@ def new(
     = False,
     data: DataOption = None,
     data_file: DataFileOption = None,
+    version: VersionOption = False,
 ) -> None:
-    """Generate a Kommo widget project (asks for areas and their details)."""
+    """Generate a Kommo widget project (asks for areas and their details).
+
+    Without a terminal, every question must be answered by -d/--data-file, or --defaults
+    given. Inside a git repository the project becomes a folder of it (nothing committed);
+    elsewhere it is a new repository with one commit.
+    """
 
     def action() -> None:
-        from kommo_scaffold import generate
+        from kommo_scaffold import generate, prompts, store
         from kommo_scaffold.areas import manifest_location
-        from kommo_scaffold.errors import UsageError
+        from kommo_scaffold.errors import Interrupted, UsageError
 
-        if not defaults and not sys.stdin.isatty():
-            raise UsageError("No terminal to ask the questions on: pass --defaults and/or "
-                             "-d KEY=VALUE / --data-file")
-        created = generate.create(path, _answers_from(data, data_file), defaults=defaults)
+        given = _answers_from(data, data_file)
+        take_defaults = defaults
+        if not defaults:
+            template = store.templates_dir() / store.TEMPLATE_NAME
+            missing = prompts.missing_answers(given, template)
+            if not missing:
+                take_defaults = True  # everything answered: nothing to ask, terminal or not
+            elif not sys.stdin.isatty():
+                raise UsageError(f"No terminal to ask the questions on; missing answers: "
+                                 f"{', '.join(missing)}: give them with -d KEY=VALUE or "
+                                 "--data-file, or pass --defaults")
+        with prompts.recording(given) as recorder:
+            try:
+                created = generate.create(path, given, defaults=take_defaults)
+            except KeyboardInterrupt:
+                saved = recorder.save_for_resume()
+                resume = (f"; to go on from here: kommo-new {_quote(path)} --data-file "
+                          f"{_quote(saved)}" if saved else "")
+                raise Interrupted(f"interrupted; nothing was created{resume}") from None
         recorded = created.answers
         panel = recorded.get("panel_locations") or []
         where = ", ".join(manifest_location(c, panel) for c in recorded["locations"])
@@ -117,19 +182,38 @@ def new(
         typer.echo(f"  locations: {where}")
         for warning in created.warnings:
             typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
-        typer.echo(f"Next: cd {path} && kommo check && kommo pack")
+        if created.repository is not None:
+            folder = created.path.relative_to(created.repository.resolve()) \
+                if created.path.resolve().is_relative_to(created.repository.resolve()) \
+                else created.path
+            typer.echo(f"The project is a new folder of the git repository "
+                       f"{created.repository} (nothing committed); commit it with:")
+            typer.echo(f"  git -C {_quote(created.repository)} add {_quote(folder)} && "
+                       f"git -C {_quote(created.repository)} commit -m "
+                       f"{_quote('Add widget ' + str(recorded['widget_code']))}")
+        typer.echo(f"Next: cd {_quote(path)} && kommo check && kommo pack")
 
     run(action)
 
 
-app.command("new")(new)
+app.command("new", cls=PlainCommand)(new)
 # kommo-new is exactly `kommo new`: a one-command app runs that command directly.
 new_app = typer.Typer(name="kommo-new", add_completion=False, pretty_exceptions_enable=False,
-                      rich_markup_mode=None)
-new_app.command()(new)
+                      rich_markup_mode=None, context_settings=HELP_OPTIONS)
+new_app.command(cls=PlainCommand)(new)
 
 
-@app.command("add-area")
+ADD_AREA_EXAMPLES = """Examples:
+
+\b
+  kommo add-area digital_pipeline
+  kommo add-area llist --no-panel
+  kommo add-area sms --defaults -d sms_endpoint=https://api.example.com/sms
+  kommo add-area salesbot_designer && git add -A && git commit -m "Add Salesbot step"
+"""
+
+
+@app.command("add-area", cls=PlainCommand, epilog=ADD_AREA_EXAMPLES)
 def add_area(
     area: Annotated[list[str], typer.Argument(metavar="AREA", help="Connection area(s) to add, "
                                               "e.g. digital_pipeline.")],
@@ -137,23 +221,25 @@ def add_area(
                                            "the right-hand panel (area-0).")] = False,
     defaults: Annotated[bool, typer.Option("--defaults", help="Do not ask; take defaults for "
                                            "the new area's details.")] = False,
-    data: DataOption = None,
+    data: AreaDataOption = None,
     project: ProjectOption = Path("."),
 ) -> None:
     """Add connection areas to a widget project, keeping your edits."""
 
     def action() -> None:
-        from kommo_scaffold import update
+        from kommo_scaffold import prompts, update
 
-        result = update.add_area(project, area, panel=not no_panel,
-                                 data=_answers_from(data, None),
-                                 interactive=not defaults and sys.stdin.isatty())
+        root = _project(project)
+        given = _answers_from(data, None)
+        with prompts.recording(given):
+            result = update.add_area(root, area, panel=not no_panel, data=given,
+                                     interactive=not defaults and sys.stdin.isatty())
         typer.echo(result.summary())
 
     run(action)
 
 
-@app.command("remove-area")
+@app.command("remove-area", cls=PlainCommand)
 def remove_area(
     area: Annotated[list[str], typer.Argument(metavar="AREA",
                                               help="Connection area(s) to remove.")],
@@ -176,12 +262,12 @@ def remove_area(
     def action() -> None:
         from kommo_scaffold import update
 
-        typer.echo(update.remove_area(project, area, confirm=confirm).summary())
+        typer.echo(update.remove_area(_project(project), area, confirm=confirm).summary())
 
     run(action)
 
 
-@app.command("update")
+@app.command("update", cls=PlainCommand)
 def update_command(
     defaults: Annotated[bool, typer.Option("--defaults", help="Do not ask; take defaults for "
                                            "new questions.")] = False,
@@ -190,15 +276,17 @@ def update_command(
     """Upgrade a widget project to the template of this kommo-scaffold, keeping your edits."""
 
     def action() -> None:
-        from kommo_scaffold import update
+        from kommo_scaffold import prompts, update
 
-        result = update.upgrade(project, interactive=not defaults and sys.stdin.isatty())
+        root = _project(project)
+        with prompts.recording({}):
+            result = update.upgrade(root, interactive=not defaults and sys.stdin.isatty())
         typer.echo(result.summary())
 
     run(action)
 
 
-@app.command("sync-template")
+@app.command("sync-template", cls=PlainCommand)
 def sync_template() -> None:
     """Write this kommo-scaffold's template into ~/.kommo-scaffold/template (for plain copier)."""
 
@@ -211,11 +299,14 @@ def sync_template() -> None:
     run(action)
 
 
-@app.command("check")
+@app.command("check", cls=PlainCommand)
 def check_command(
-    path: Annotated[Path, typer.Argument(metavar="PATH", help="A kommo-new project, a widget "
-                                         "folder or a widget.zip.")] = Path("."),
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    path: Annotated[Path, typer.Argument(metavar="PATH", show_default=False,
+                                         help="A folder of a kommo-new project, a widget "
+                                         "folder or a widget.zip (default: the project "
+                                         "around the current folder).")] = Path("."),
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="Report format.")]
+    = OutputFormat.TEXT,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
 ) -> None:
     """Find what Kommo would reject in a widget, before you upload it."""
@@ -223,36 +314,36 @@ def check_command(
     def action() -> int:
         from kommo_scaffold import check
 
-        if output_format not in ("text", "json"):
-            raise check.CheckUsageError("--format must be text or json")
-        report = check.check_path(path)
-        typer.echo(check.format_report(report, output_format), nl=False)
+        report = check.check_path(project_root.widget_target(path))
+        typer.echo(check.format_report(report, output_format.value), nl=False)
         return report.exit_code(strict=strict)
 
     code = run(action)
     raise typer.Exit(code)
 
 
-@app.command("pack")
+@app.command("pack", cls=PlainCommand)
 def pack_command(
-    path: Annotated[Path, typer.Argument(metavar="PATH", help="A kommo-new project or a widget "
-                                         "folder.")]
+    path: Annotated[Path, typer.Argument(metavar="PATH", show_default=False,
+                                         help="A folder of a kommo-new project or a widget "
+                                         "folder (default: the project around the current "
+                                         "folder).")]
     = Path("."),
     output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE",
-                                                help="Archive to write (default: "
-                                                "dist/widget.zip).")] = None,
+                                                help="Archive to write (default: the "
+                                                "project's dist/widget.zip).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Pack even if check finds "
                                         "errors.")] = False,
-    bump: Annotated[str | None, typer.Option("--bump", metavar="PART",
-                                             help="Raise widget.version first: patch, minor "
-                                             "or major.")] = None,
+    bump: Annotated[BumpPart | None, typer.Option("--bump",
+                                                  help="Raise widget.version first.")] = None,
 ) -> None:
     """Build the upload zip (checks first; the same input gives the same bytes)."""
 
     def action() -> None:
         from kommo_scaffold import pack
 
-        result = pack.pack(path, output=output, force=force, bump=bump)
+        result = pack.pack(project_root.widget_target(path), output=output, force=force,
+                           bump=bump.value if bump else None)
         typer.echo(result.summary())
 
     run(action)

@@ -100,8 +100,17 @@ def cli_markdown() -> str:
 
     runner = CliRunner()
     commands = ["new", "add-area", "remove-area", "update", "check", "pack", "sync-template"]
+    from kommo_scaffold.errors import EXIT_CODES
+
     lines = [GENERATED_NOTE, "# Command reference", "",
-             "`kommo-new PATH ...` is exactly `kommo new PATH ...`.", ""]
+             "`kommo-new PATH ...` is exactly `kommo new PATH ...`. Every command takes `-h`",
+             "as `--help`. Project commands (`add-area`, `remove-area`, `update`, and `check`",
+             "and `pack` without a PATH) work from any folder inside a project: like git, they",
+             "look for the project's `.copier-answers.yml` in the current folder and its",
+             "parents.", "", "## Exit codes", "",
+             "Every command uses the same exit codes:", "",
+             "| code | meaning |", "|---|---|",
+             *(f"| {code} | {meaning} |" for code, meaning in EXIT_CODES), ""]
     for args in ([], *([name] for name in commands)):
         result = runner.invoke(app, [*args, "--help"], prog_name="kommo",
                                env={"COLUMNS": "100", "TERM": "dumb"})

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+# The one exit-code convention of every command (documented in docs/cli.md and --help).
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (0, "done"),
+    (1, "findings (check), or the command refused and changed nothing"),
+    (2, "usage error or unreadable input (arguments, answers, data file, path)"),
+    (3, "merge conflicts left for you to resolve (add-area, remove-area, update)"),
+    (130, "interrupted (Ctrl-C); nothing was changed"),
+)
+
 
 class ScaffoldError(Exception):
-    """A problem the user can fix; the message says what to do. Exit code 1."""
+    """A problem the user can fix, or a refusal; the message says what to do. Exit code 1."""
 
     exit_code = 1
 
@@ -23,3 +32,9 @@ class ConflictError(ScaffoldError):
     def __init__(self, message: str, files: list[str]) -> None:
         super().__init__(message)
         self.files = files
+
+
+class Interrupted(ScaffoldError):
+    """The user pressed Ctrl-C; nothing was changed. Exit code 130 (128 + SIGINT)."""
+
+    exit_code = 130

@@ -30,6 +30,8 @@ class Created:
     answers: dict[str, Any]
     template_tag: str
     warnings: list[str]
+    # The enclosing git repository when the project was made as a folder of one (not committed).
+    repository: Path | None = None
 
 
 def listing_warnings(recorded: dict[str, Any]) -> list[str]:
@@ -57,6 +59,12 @@ def _existing_ancestor(path: Path) -> Path:
     raise UsageError(f"No existing folder above {path}")
 
 
+def enclosing_repository(folder: Path) -> Path | None:
+    """The top of the git work tree ``folder`` is in, or None outside any repository."""
+    top = git("rev-parse", "--show-toplevel", cwd=folder, check=False).strip()
+    return Path(top) if top else None
+
+
 def images_dir(project: Path) -> Path:
     return project / "widget" / "images"
 
@@ -75,6 +83,9 @@ def create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
     answers.validate(data)
     ref = store.sync()
     parent = _existing_ancestor(dest)
+    # Inside a repository the project becomes one of its folders (a nested repository would
+    # hide it from the outer one); the user commits it there.
+    repository = enclosing_repository(parent)
     staging_root = Path(tempfile.mkdtemp(prefix=".kommo-new-", dir=parent))
     try:
         # Render under the final folder name: copier offers it as the default widget name.
@@ -82,9 +93,10 @@ def create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
         engine.copy(ref.src_path, staged, ref.tag, data, defaults)
         recorded = answers.read_project_answers(staged)
         personalise_logos(staged, str(recorded["widget_code"]))
-        git("init", "--quiet", "--initial-branch=main", cwd=staged)
-        commit_all(staged, f"Generate {recorded['widget_code']} with kommo-scaffold "
-                           f"{ref.version}")
+        if repository is None:
+            git("init", "--quiet", "--initial-branch=main", cwd=staged)
+            commit_all(staged, f"Generate {recorded['widget_code']} with kommo-scaffold "
+                               f"{ref.version}")
         dest.parent.mkdir(parents=True, exist_ok=True)
         if dest.is_dir():
             dest.rmdir()  # empty (checked above); rename needs the name free
@@ -92,4 +104,4 @@ def create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
     return Created(path=dest, answers=recorded, template_tag=ref.tag,
-                   warnings=listing_warnings(recorded))
+                   warnings=listing_warnings(recorded), repository=repository)

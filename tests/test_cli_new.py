@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import REPO, run_cli
 
 BAD_INPUT = {
@@ -166,24 +167,36 @@ def test_interactive_prompts(tmp_path):
     assert (tmp_path / "w" / "widget" / "manifest.json").is_file()
 
 
-def test_ctrl_c_at_a_prompt_leaves_nothing(tmp_path):
-    """Ctrl-C while answering: one line, exit 130, no project and no staging folder."""
+def test_ctrl_c_at_a_prompt_leaves_nothing_but_the_answers_to_resume_from(tmp_path):
+    """Ctrl-C while answering: exit 130, no project, and a data file to go on from."""
     pexpect = pytest.importorskip("pexpect")
+    work, spool = tmp_path / "work", tmp_path / "spool"
+    work.mkdir()
+    spool.mkdir()
     child = pexpect.spawn(
         sys.executable, ["-c", "from kommo_scaffold.cli import new_main; new_main()", "w"],
-        cwd=str(tmp_path), env=dict(os.environ), encoding="utf-8", timeout=30,
-        dimensions=(40, 200),
+        cwd=str(work), env={**os.environ, "TMPDIR": str(spool)}, encoding="utf-8",
+        timeout=30, dimensions=(40, 200),
     )
     child.expect("\U0001f3a4")
-    child.send("\r")
+    child.send("\x15Resumed Widget\r")  # Ctrl-U clears the default first
     child.expect("\U0001f3a4")
     child.sendintr()
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
-    assert "interrupted; nothing was changed" in child.before
+    assert "interrupted; nothing was created" in child.before
     assert "Traceback" not in child.before
-    assert list(tmp_path.iterdir()) == []
+    assert list(work.iterdir()) == []
+    saved = list(spool.glob("kommo-new-answers-*.yml"))
+    assert len(saved) == 1
+    assert f"kommo-new w --data-file {saved[0]}" in " ".join(child.before.split())
+    assert yaml.safe_load(saved[0].read_text("utf-8")) == {"widget_name": "Resumed Widget"}
+    # Passing the file back keeps the answer given before the interruption.
+    resumed = run_cli("new", "w", "--data-file", str(saved[0]), "--defaults", cwd=work)
+    assert resumed.returncode == 0, resumed.stderr
+    i18n = json.loads((work / "w" / "widget" / "i18n" / "en.json").read_text("utf-8"))
+    assert i18n["widget"]["name"] == "Resumed Widget"
 
 
 def test_warns_about_names_too_long_for_public_listing(tmp_path):

@@ -1,0 +1,176 @@
+"""Terminal questions around copier's: settings fields one by one, and what is left to ask.
+
+copier asks every question of copier.yml itself. Two things it cannot do well are added here:
+
+* the installation form fields (``settings_fields``) are a YAML list in copier.yml, which
+  nobody wants to type at a prompt; in a terminal they are asked field by field (code, label,
+  type, required, "add another?") and handed to copier as the parsed answer. The YAML form
+  stays for ``-d`` and data files.
+* answers given so far are recorded, so Ctrl-C can leave a data file to resume from, and a
+  run without a terminal can name every answer it is missing instead of failing on the first.
+
+copier has no hook for custom prompts; the one place it prompts is ``copier._main``'s
+``unsafe_prompt`` (a questionary function), which :func:`recording` wraps while a command
+runs. copier is pinned below 10 in pyproject.toml; tests drive the prompts in a terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kommo_scaffold import areas
+
+QMARK = "\U0001f3a4"  # copier's microphone, so our questions look like its own
+
+
+@dataclass
+class Recorder:
+    """Answers given on the command line plus those typed so far, in question order."""
+
+    given: dict[str, Any]
+    typed: dict[str, Any] = field(default_factory=dict)
+
+    def known(self) -> dict[str, Any]:
+        return {**self.given, **self.typed}
+
+    def save_for_resume(self) -> Path | None:
+        """Write the answers so far to a data file (None when nothing was typed)."""
+        if not self.typed:
+            return None
+        import yaml
+
+        fd, name = tempfile.mkstemp(prefix="kommo-new-answers-", suffix=".yml")
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write("# Answers given before the interruption; pass this file back with\n"
+                         "# --data-file to be asked only the remaining questions.\n")
+            yaml.safe_dump(self.known(), stream, sort_keys=False, allow_unicode=True)
+        return Path(name)
+
+
+def _field_label(code: str) -> str:
+    return code.replace("_", " ").strip().capitalize() or code
+
+
+def ask_settings_fields(defaults: list[dict[str, Any]], locations: list[str] | None,
+                        ) -> list[dict[str, Any]]:
+    """Ask the installation form fields one at a time; KeyboardInterrupt on Ctrl-C."""
+    import questionary
+
+    from kommo_scaffold.answers import FIELD_CODE_RE
+
+    allow_custom = locations is None or "settings" in locations
+    fields: list[dict[str, Any]] = []
+    print("Installation form fields (Kommo shows them when a user installs the widget).")
+    more = True
+    while more:
+        default = defaults[len(fields)] if len(fields) < len(defaults) else {}
+        taken = {f["code"] for f in fields}
+
+        def valid_code(text: str, taken: set[str] = taken) -> bool | str:
+            if not text and not fields:
+                return True  # no fields at all
+            if not FIELD_CODE_RE.match(text):
+                return "lower-case Latin letters, digits and _, starting with a letter"
+            return f"{text} is already a field" if text in taken else True
+
+        code = questionary.text(
+            f"Field {len(fields) + 1} code" + (" (empty: no fields)" if not fields else ""),
+            default=str(default.get("code", "")), validate=valid_code, qmark=QMARK,
+        ).unsafe_ask().strip()
+        if not code:
+            break
+        name = questionary.text(
+            "Label in the form", default=str(default.get("name") or _field_label(code)),
+            qmark=QMARK,
+        ).unsafe_ask().strip() or _field_label(code)
+        kinds = [kind for kind in areas.SETTINGS_FIELD_TYPES
+                 if kind != "custom" or (allow_custom and
+                                         all(f["type"] != "custom" for f in fields))]
+        kind = questionary.select(
+            "Type (custom: your own input, needs the settings area)", choices=kinds,
+            default=default.get("type") if default.get("type") in kinds else kinds[0],
+            qmark=QMARK,
+        ).unsafe_ask()
+        required = questionary.confirm(
+            "Required?", default=bool(default.get("required", True)), qmark=QMARK,
+        ).unsafe_ask()
+        fields.append({"code": code, "name": name, "type": kind, "required": required})
+        more = questionary.confirm(
+            "Add another field?", default=len(fields) < len(defaults), qmark=QMARK,
+        ).unsafe_ask()
+    return fields
+
+
+def _default_fields(question: dict[str, Any]) -> list[dict[str, Any]]:
+    import yaml
+
+    try:
+        value = yaml.safe_load(str(question.get("default") or "[]"))
+    except yaml.YAMLError:
+        return []
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+@contextlib.contextmanager
+def recording(given: dict[str, Any]) -> Iterator[Recorder]:
+    """Wrap copier's prompt while the block runs: record answers, ask settings fields."""
+    import copier._main as copier_main
+
+    original: Callable[..., dict[str, Any]] = copier_main.unsafe_prompt
+    recorder = Recorder(dict(given))
+
+    def prompt(questions: list[dict[str, Any]], answers: dict[str, Any] | None = None,
+               **kwargs: Any) -> dict[str, Any]:
+        question = questions[0]
+        name = question["name"]
+        when = question.get("when")
+        if callable(when) and not when(answers or {}):
+            return original(questions, answers=answers, **kwargs)
+        if name == "settings_fields":
+            locations = recorder.known().get("locations")
+            value: Any = ask_settings_fields(_default_fields(question),
+                                             locations if isinstance(locations, list) else None)
+        else:
+            value = original(questions, answers=answers, **kwargs)[name]
+        recorder.typed[name] = value
+        return {**(answers or {}), name: value}
+
+    copier_main.unsafe_prompt = prompt  # type: ignore[assignment]
+    try:
+        yield recorder
+    finally:
+        copier_main.unsafe_prompt = original
+
+
+def missing_answers(given: dict[str, Any], template_root: Path) -> list[str]:
+    """The questions a run with these answers would still ask, in copier.yml order.
+
+    A question with a ``when`` condition counts only when the condition holds for the given
+    answers (an area's details are missing only when the area is chosen).
+    """
+    import jinja2
+
+    from kommo_scaffold.answers import load_questions
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_root)),
+                             autoescape=False)
+    missing = []
+    for key, question in load_questions(template_root).items():
+        if key in given:
+            continue
+        when = question.get("when", True)
+        if isinstance(when, str):
+            try:
+                rendered = env.from_string(when).render(**given).strip()
+            except jinja2.TemplateError:
+                rendered = "true"  # cannot tell yet: ask for it
+            when = rendered.lower() not in ("false", "", "0", "no", "none")
+        if when:
+            missing.append(key)
+    return missing
