@@ -3,10 +3,17 @@
 Every test session gets its own HOME, so the template store (~/.kommo-scaffold/template) is
 built from the working-tree template, never from whatever a developer's machine holds, and
 git sees no global identity (the generator must cope with that).
+
+Rendering a project is the slow part of most tests, so `make_widget` renders each set of
+answers once per run (shared by the pytest-xdist workers, under a lock) and hands every test
+its own copy, git history included.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -65,20 +72,75 @@ def run_cli(*args: str, cwd: Path | None = None, input_text: str | None = None,
     )
 
 
-@pytest.fixture
-def make_widget(tmp_path: Path) -> Callable[..., Path]:
-    """Generate a widget project in-process: make_widget(locations=[...], **answers)."""
-    from kommo_scaffold import generate
+@pytest.fixture(scope="session")
+def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """render_cache(name, answers): a cached render of a project, to copy, never to edit."""
+    from kommo_scaffold import generate, store
 
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, shared by all workers
+    cache = base / "render-cache"
+    cache.mkdir(exist_ok=True)
+
+    def render(name: str, answers: dict[str, Any]) -> Path:
+        # The folder name is part of the key: it is the default widget name.
+        key = json.dumps([name, answers, str(store.templates_dir()), store.installed_version()],
+                         sort_keys=True, ensure_ascii=False, default=str)
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+        ready = cache / digest / name
+        with open(cache / f"{digest}.lock", "w", encoding="utf-8") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be rendering it right now
+            if not ready.is_dir():
+                staging = cache / f"{digest}.staging"
+                shutil.rmtree(staging, ignore_errors=True)
+                generate.create(staging / name, answers, defaults=True)
+                ready.parent.mkdir(exist_ok=True)
+                (staging / name).rename(ready)
+                shutil.rmtree(staging)
+        return ready
+
+    return render
+
+
+def copy_project(source: Path, dest: Path) -> Path:
+    """A copy of a rendered project, git repository included."""
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture
+def make_widget(tmp_path: Path, render_cache: Callable[..., Path]) -> Callable[..., Path]:
+    """A widget project of the given answers: make_widget(locations=[...], **answers)."""
     counter = {"n": 0}
 
     def make(name: str | None = None, **answers: Any) -> Path:
         counter["n"] += 1
-        dest = tmp_path / (name or f"widget-{counter['n']}")
-        generate.create(dest, answers, defaults=True)
-        return dest
+        name = name or f"widget-{counter['n']}"
+        return copy_project(render_cache(name, answers), tmp_path / name)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def cli_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with `kommo` and `kommo-new` commands running this checkout, for PATH."""
+    folder = tmp_path_factory.mktemp("bin")
+    for name, function in (("kommo", "main"), ("kommo-new", "new_main")):
+        script = folder / name
+        script.write_text(f"#!{sys.executable}\nfrom kommo_scaffold.cli import {function}\n"
+                          f"{function}()\n", "utf-8")
+        script.chmod(0o755)
+    return folder
+
+
+def shell(command: str, cwd: Path, cli_bin: Path, env: dict[str, str] | None = None,
+          timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run a command line as a user would type it, with this checkout's kommo on PATH."""
+    path = os.pathsep.join([str(cli_bin), os.environ.get("PATH", "")])
+    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **USER_GIT_ENV, "PATH": path, **(env or {})},
+                          stdin=subprocess.DEVNULL, timeout=timeout, check=False)
 
 
 def tool(name: str) -> str | None:

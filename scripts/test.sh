@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run kommo-scaffold's tests on a fresh Debian or Ubuntu machine, installing what they need:
+# the Debian packages the tests drive for real (git; php-cli for `php -l` and `php -S`;
+# nodejs and npm for `node --check` and the script.js harness; chromium for browser tests),
+# then this checkout with its test extras, then pytest on every core (pytest-xdist).
+# Arguments go to pytest, e.g. scripts/test.sh -x tests/test_pack.py
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+
+missing=()
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v php >/dev/null 2>&1 || missing+=(php-cli)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+if ((${#missing[@]})); then
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  echo "installing ${missing[*]} (apt-get)" >&2
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+"$python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+exec "$python" -m pytest -q -n auto "$@"
