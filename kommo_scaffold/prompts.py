@@ -93,7 +93,8 @@ def ask_settings_fields(defaults: list[dict[str, Any]], locations: list[str] | N
                  if kind != "custom" or (allow_custom and
                                          all(f["type"] != "custom" for f in fields))]
         kind = questionary.select(
-            "Type (custom: your own input, needs the settings area)", choices=kinds,
+            "Type" + (" (custom: your own input, drawn in settings())" if "custom" in kinds
+                      else ""), choices=kinds,
             default=default.get("type") if default.get("type") in kinds else kinds[0],
             qmark=QMARK,
         ).unsafe_ask()

@@ -208,3 +208,152 @@ def test_warns_about_names_too_long_for_public_listing(tmp_path):
     assert (tmp_path / "w" / "widget" / "manifest.json").is_file()
     quiet = run_cli("new", "w2", "--defaults", cwd=tmp_path)
     assert "warning" not in quiet.stderr
+
+
+# --- non-interactive runs ---------------------------------------------------------------------
+
+COMPLETE_ANSWERS = {
+    "widget_name": "Crm Tool", "widget_code": "crm_tool",
+    "widget_description": "Tools for the CRM.", "short_description": "CRM tools",
+    "widget_version": "1.0.0", "locales": ["en"], "support_email": "", "support_link": "",
+    "installation": True,
+    "settings_fields": [{"code": "api_key", "name": "API key", "type": "pass",
+                         "required": True}],
+    "locations": ["lcard", "settings"], "panel_locations": ["lcard"], "init_once": False,
+}
+
+
+def write_answers(path: Path, answers: dict) -> Path:
+    path.write_text(yaml.safe_dump(answers, sort_keys=False), "utf-8")
+    return path
+
+
+def test_complete_data_file_never_prompts_without_a_terminal(tmp_path):
+    answers = write_answers(tmp_path / "answers.yml", COMPLETE_ANSWERS)
+    result = run_cli("new", "crm-tool", "--data-file", str(answers), cwd=tmp_path,
+                     input_text="")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "crm-tool" / "widget" / "manifest.json").read_text())
+    assert manifest["settings"]["api_key"]["type"] == "pass"
+
+
+def test_complete_data_file_never_prompts_on_a_terminal(tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    answers = write_answers(tmp_path / "answers.yml", COMPLETE_ANSWERS)
+    child = pexpect.spawn(
+        sys.executable, ["-c", "from kommo_scaffold.cli import new_main; new_main()",
+                         "crm-tool", "--data-file", str(answers)],
+        cwd=str(tmp_path), env=dict(os.environ), encoding="utf-8", timeout=60,
+        dimensions=(24, 80))
+    index = child.expect(["\U0001f3a4", pexpect.EOF])
+    child.close()
+    assert index == 1, f"asked a question: {child.before}"
+    assert child.exitstatus == 0, child.before
+    assert (tmp_path / "crm-tool" / "widget" / "manifest.json").is_file()
+
+
+def test_missing_answers_without_a_terminal_are_named(tmp_path):
+    partial = {key: value for key, value in COMPLETE_ANSWERS.items()
+               if key not in ("widget_code", "init_once")}
+    partial["locations"] = ["lcard", "settings", "digital_pipeline"]
+    answers = write_answers(tmp_path / "answers.yml", partial)
+    result = run_cli("new", "w", "--data-file", str(answers), cwd=tmp_path, input_text="")
+    message = assert_clean_failure(result, tmp_path)
+    assert result.returncode == 2
+    named = message.split("missing answers: ")[1].split(": give them")[0].split(", ")
+    assert named == ["widget_code", "init_once", "backend_url", "dp_webhook_url",
+                     "dp_action_multiple"]
+    assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("problem", ["missing", "folder", "not yaml", "not utf-8", "a list"])
+def test_unusable_data_file_is_named(tmp_path, problem):
+    path = tmp_path / "answers.yml"
+    if problem == "folder":
+        path.mkdir()
+    elif problem == "not yaml":
+        path.write_text("locations: [lcard\n", "utf-8")
+    elif problem == "not utf-8":
+        path.write_bytes(b"widget_name: \xff\xfe\n")
+    elif problem == "a list":
+        path.write_text("- lcard\n", "utf-8")
+    result = run_cli("new", "w", "--defaults", "--data-file", str(path), cwd=tmp_path)
+    message = assert_clean_failure(result, tmp_path)
+    assert result.returncode == 2
+    assert str(path) in message
+
+
+# --- settings fields, one by one ----------------------------------------------------------------
+
+def spawn_new(tmp_path, answers: dict):
+    pexpect = pytest.importorskip("pexpect")
+    data = write_answers(tmp_path / "answers.yml", answers)
+    return pexpect, pexpect.spawn(
+        sys.executable, ["-c", "from kommo_scaffold.cli import new_main; new_main()", "w",
+                         "--data-file", str(data)],
+        cwd=str(tmp_path), env=dict(os.environ), encoding="utf-8", timeout=60,
+        dimensions=(24, 80))
+
+
+def test_settings_fields_are_asked_one_by_one(tmp_path):
+    answers = {k: v for k, v in COMPLETE_ANSWERS.items() if k != "settings_fields"}
+    pexpect, child = spawn_new(tmp_path, answers)
+    child.expect("Field 1 code")
+    child.send("\x15api_key\r")
+    child.expect("Label")
+    child.send("\r")  # default label from the code
+    child.expect("Type")
+    child.send("\x1b[B\r")  # one down from text: pass
+    child.expect("Required")
+    child.send("n")
+    child.expect("Add another field")
+    child.send("y")
+    child.expect("Field 2 code")
+    child.send("region\r")
+    child.expect("Label")
+    child.send("\x15Sales region\r")
+    child.expect("Type")
+    child.send("\r")
+    child.expect("Required")
+    child.send("\r")
+    child.expect("Add another field")
+    child.send("\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    manifest = json.loads((tmp_path / "w" / "widget" / "manifest.json").read_text())
+    assert manifest["settings"] == {
+        "api_key": {"name": "settings.api_key", "type": "pass", "required": False},
+        "region": {"name": "settings.region", "type": "text", "required": True},
+    }
+    recorded = yaml.safe_load((tmp_path / "w" / ".copier-answers.yml").read_text("utf-8"))
+    assert recorded["settings_fields"][1]["name"] == "Sales region"
+
+
+def test_custom_field_type_is_offered_only_with_the_settings_area(tmp_path):
+    answers = {k: v for k, v in COMPLETE_ANSWERS.items() if k != "settings_fields"}
+    answers.update(locations=["lcard"], panel_locations=["lcard"])
+    pexpect, child = spawn_new(tmp_path, answers)
+    child.expect("Field 1 code")
+    child.send("\r")
+    child.expect("Label")
+    child.send("\r")
+    child.expect("Type")
+    child.expect("users_lp")  # the last choice is drawn
+    assert "custom" not in child.before
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+
+
+def test_no_settings_fields_at_all(tmp_path):
+    answers = {k: v for k, v in COMPLETE_ANSWERS.items() if k != "settings_fields"}
+    pexpect, child = spawn_new(tmp_path, answers)
+    child.expect("Field 1 code")
+    child.send("\x15\r")  # empty code: no fields
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    recorded = yaml.safe_load((tmp_path / "w" / ".copier-answers.yml").read_text("utf-8"))
+    assert recorded["settings_fields"] == []
