@@ -88,6 +88,9 @@ def run(action: Callable[[], T]) -> T:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         for name in error.files:
             typer.echo(f"  conflict: {name}", err=True)
+        from kommo_scaffold.update import UNDO_COMMAND
+
+        typer.echo(f"(or undo all of it, in the project folder: {UNDO_COMMAND})", err=True)
         raise typer.Exit(error.exit_code) from None
     except ScaffoldError as error:
         _fail(str(error), error.exit_code)

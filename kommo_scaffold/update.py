@@ -26,7 +26,9 @@ from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
 from kommo_scaffold.generate import images_dir
 from kommo_scaffold.gitutil import conflicted_files, git, status_lines
 
-UPGRADE_HINT = "pip install -U kommo-scaffold"
+UPGRADE_HINT = ("install it the way you installed this one (from a source checkout: "
+                "git pull && pip install .)")
+UNDO_COMMAND = "git reset -q -- . && git checkout -- . && git clean -fdq ."
 
 
 @dataclass
@@ -75,8 +77,7 @@ class UpdateResult:
             lines.append("Nothing is committed yet: review with `git status` and `git diff`, "
                          "then commit:")
             lines.append(f"  git add -A && git commit -m {self._commit_message()!r}")
-            lines.append("(or undo all of it, in the project folder: "
-                         "git checkout -- . && git clean -fd .)")
+            lines.append(f"(or undo all of it, in the project folder: {UNDO_COMMAND})")
         return "\n".join(lines)
 
 

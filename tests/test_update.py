@@ -359,7 +359,7 @@ PREFLIGHT = {
     "uncommitted-change": (_modified, ["add-area", "sms"], "commit or stash your changes"),
     "untracked-file": (_untracked, ["update"], "commit or stash your changes"),
     "newer-project": (lambda p: _set_answer(p, "_commit", "v99.0.0"), ["update"],
-                      "upgrade kommo-scaffold: pip install -U kommo-scaffold"),
+                      "upgrade kommo-scaffold: install it the way you installed"),
     "missing-tag": (lambda p: _set_answer(p, "_commit", "v0.0.1"), ["add-area", "sms"],
                     "has no v0.0.1"),
     "dev-tag-of-another-machine": (lambda p: _set_answer(p, "_commit", "v0.1.0+dev.999"),

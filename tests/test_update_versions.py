@@ -182,7 +182,7 @@ def test_project_newer_than_installed_is_refused(machine, tmp_path):
     project = make_edited_project(tmp_path / "widget")
     machine("c", "1.0.0")
     before = snapshot(project)
-    with pytest.raises(ScaffoldError, match="pip install -U kommo-scaffold"):
+    with pytest.raises(ScaffoldError, match="git pull && pip install"):
         update.upgrade(project, interactive=False)
     with pytest.raises(ScaffoldError, match=r"newer than the installed 1\.0\.0"):
         update.add_area(project, ["sms"], panel=True, data={}, interactive=False)

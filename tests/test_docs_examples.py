@@ -1,0 +1,238 @@
+"""Every shell example in the docs runs as written.
+
+The ```sh blocks of README.md, docs/*.md and the READMEs of generated projects are run with
+bash (`set -euo pipefail`), this checkout's `kommo` and `kommo-new` on PATH. A line
+`<!-- example: ... -->` right above a block says where it runs:
+
+* ``cwd=empty`` (the default in the repository's docs): an empty folder;
+  ``cwd=project``: a committed project (``areas=lcard,settings,...``);
+  ``cwd=changed``: that project right after ``kommo add-area digital_pipeline``;
+  ``cwd=conflicted``: a project where ``kommo remove-area`` ended in a conflict;
+* ``each-line``: the lines are alternatives, each is run alone in a fresh folder;
+* ``files=answers.yml``: the document's ```yaml block starting ``# answers.yml`` is there;
+* ``skip="reason"``: needs a Kommo account or the internet; not run.
+
+Blocks of a generated project's README run in that project, by default line by line. A
+block that starts ``php -S`` runs it in the background, in a network namespace of its own
+(so the documented fixed port is free), and waits for it before the next line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import REPO, USER_GIT_ENV, copy_project, shell, user_git
+
+BLOCK = re.compile(r"(?:<!-- example:(?P<options>[^>]*)-->[ \t]*\n)?"
+                   r"```(?:sh|bash|shell)\n(?P<code>.*?)```", re.S)
+SERVER = re.compile(r"php -S (?P<host>[\d.]+):(?P<port>\d+)")
+# Generated READMEs are checked for these answer sets (every README section appears).
+GENERATED = {
+    "default": {},
+    "back end": {"locations": ["lcard", "settings", "digital_pipeline", "sms",
+                               "salesbot_designer"]},
+    "one area": {"locations": ["everywhere"]},
+    "amocrm lists": {"locations": ["llist", "culist", "clist", "tlist", "settings"],
+                     "locales": ["ru"]},
+}
+
+
+@dataclass
+class Example:
+    source: str  # "docs/updating.md:42"
+    code: str
+    options: dict[str, str] = field(default_factory=dict)
+    document: str = ""
+
+    @property
+    def lines(self) -> list[str]:
+        """Commands of the block, backslash continuations joined, comments dropped."""
+        joined = self.code.replace("\\\n", " ")
+        return [line for line in (raw.strip() for raw in joined.splitlines())
+                if line and not line.startswith("#")]
+
+
+def examples_in(text: str, source: str, defaults: dict[str, str] | None = None
+                ) -> list[Example]:
+    found = []
+    for match in BLOCK.finditer(text):
+        options = dict(defaults or {})
+        for token in shlex.split(match.group("options") or ""):
+            key, _, value = token.partition("=")
+            options[key] = value
+        line = text.count("\n", 0, match.start("code"))
+        found.append(Example(f"{source}:{line}", match.group("code"), options, text))
+    return found
+
+
+def repository_examples() -> list[Example]:
+    docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    return [example for path in docs
+            for example in examples_in(path.read_text("utf-8"),
+                                       path.relative_to(REPO).as_posix())]
+
+
+def test_examples_are_found():
+    sources = {example.source.split(":")[0] for example in repository_examples()}
+    assert {"README.md", "docs/updating.md", "docs/generating.md"} <= sources
+
+
+def documented_file(example: Example, name: str) -> str:
+    for match in re.finditer(r"```yaml\n(.*?)```", example.document, re.S):
+        if match.group(1).startswith(f"# {name}"):
+            return match.group(1)
+    raise AssertionError(f"{example.source}: no ```yaml block starting '# {name}'")
+
+
+# --- contexts --------------------------------------------------------------------------------
+
+def make_project(render_cache, where: Path, areas: str) -> Path:
+    answers = {"locations": areas.split(",")} if areas else {}
+    project = copy_project(render_cache("my-widget", answers), where / "my-widget")
+    return project
+
+
+def make_conflict(project: Path, cli_bin: Path) -> None:
+    """The project's digital-pipeline callback edited, then the area removed: a conflict."""
+    script = project / "widget" / "script.js"
+    line = "          .addClass(WIDGET_CODE + '-widget ' + WIDGET_CODE + '-dp');\n"
+    text = script.read_text("utf-8")
+    assert text.count(line) == 1, "the test's edit no longer applies to script.js"
+    script.write_text(text.replace(line, "          .addClass('mine'); // USER EDIT\n"), "utf-8")
+    user_git(project, "commit", "-qam", "My dpSettings")
+    removed = shell("kommo remove-area digital_pipeline --yes", project, cli_bin)
+    assert removed.returncode == 3, removed.stdout + removed.stderr
+    assert user_git(project, "diff", "--name-only", "--diff-filter=U").strip()
+
+
+def prepare(example: Example, where: Path, render_cache, cli_bin: Path) -> Path:
+    """The folder the example runs in, set up as its options say."""
+    where.mkdir(parents=True)
+    cwd = example.options.get("cwd", "empty")
+    if cwd == "empty":
+        folder = where
+    else:
+        default_areas = "lcard,settings,digital_pipeline" if cwd == "conflicted" else ""
+        folder = make_project(render_cache, where, example.options.get("areas", default_areas))
+        if cwd == "changed":
+            added = shell("kommo add-area digital_pipeline --defaults", folder, cli_bin)
+            assert added.returncode == 0, added.stderr
+        elif cwd == "conflicted":
+            make_conflict(folder, cli_bin)
+        else:
+            assert cwd == "project", f"{example.source}: unknown cwd={cwd}"
+    for name in filter(None, example.options.get("files", "").split(",")):
+        (folder / name).write_text(documented_file(example, name), "utf-8")
+    return folder
+
+
+# --- running ---------------------------------------------------------------------------------
+
+def with_servers(script: str) -> tuple[str, list[str]]:
+    """Put `php -S` lines in the background and wait for them; the command prefix to use."""
+    out, servers = [], False
+    for line in script.splitlines():
+        match = SERVER.search(line)
+        if match:
+            servers = True
+            out.append(f"{line} >/dev/null 2>&1 &")
+            url = f"http://{match['host']}:{match['port']}/"
+            out.append(f"for _ in $(seq 100); do curl -s -o /dev/null {url} && break; "
+                       "sleep 0.1; done")
+        else:
+            out.append(line)
+    if not servers:
+        return script, []
+    if shutil.which("unshare") is None or shutil.which("curl") is None:
+        pytest.skip("needs unshare and curl to run a server example on its own port")
+    probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("network namespaces are not available here")
+    head = "ip link set lo up 2>/dev/null || true\ntrap 'kill $(jobs -p) 2>/dev/null' EXIT"
+    return head + "\n" + "\n".join(out), ["unshare", "-rn"]
+
+
+def run_script(script: str, cwd: Path, cli_bin: Path) -> subprocess.CompletedProcess[str]:
+    script, prefix = with_servers(script)
+    path = os.pathsep.join([str(cli_bin), os.environ.get("PATH", "")])
+    process = subprocess.Popen(
+        [*prefix, "bash", "-c", "set -euo pipefail\n" + script], cwd=cwd,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        env={**os.environ, **USER_GIT_ENV, "PATH": path}, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=300)
+    finally:
+        # Whatever the example started (a server, say) ends with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def run_example(example: Example, tmp_path: Path, render_cache, cli_bin: Path) -> None:
+    if "skip" in example.options:
+        pytest.skip(f"{example.source}: {example.options['skip']}")
+    each = "each-line" in example.options
+    scripts = example.lines if each else [example.code]
+    for number, script in enumerate(scripts):
+        cwd = prepare(example, tmp_path / f"run-{number}", render_cache, cli_bin)
+        result = run_script(script, cwd, cli_bin)
+        assert result.returncode == 0, (
+            f"{example.source}: `{script.strip()}` exited {result.returncode}\n"
+            f"{result.stdout}\n{result.stderr}")
+        if example.options.get("cwd") == "conflicted":
+            status = user_git(cwd, "status", "--porcelain", "--untracked-files=all", "--", ".")
+            assert status == "", f"{example.source}: not back to the last commit:\n{status}"
+
+
+@pytest.mark.parametrize("example", repository_examples(),
+                         ids=lambda example: example.source)
+def test_repository_docs_example_runs(example, tmp_path, render_cache, cli_bin):
+    run_example(example, tmp_path, render_cache, cli_bin)
+
+
+def generated_examples(project: Path) -> list[Example]:
+    found = []
+    for readme in sorted(project.rglob("README.md")):
+        if ".git" in readme.parts:
+            continue
+        source = f"{project.name}/{readme.relative_to(project).as_posix()}"
+        found += examples_in(readme.read_text("utf-8"), source)
+    return found
+
+
+@pytest.mark.parametrize("answers", GENERATED.values(), ids=GENERATED.keys())
+def test_generated_readme_examples_run(answers, tmp_path, render_cache, cli_bin):
+    project = render_cache("my-widget", answers)
+    examples = generated_examples(project)
+    assert examples, "the generated README shows no commands"
+    for index, example in enumerate(examples):
+        if "skip" in example.options:
+            continue
+        lines = example.lines if "each-line" in example.options else [example.code]
+        for number, script in enumerate(lines):
+            cwd = copy_project(project, tmp_path / f"example-{index}-{number}" / "my-widget")
+            result = run_script(script, cwd, cli_bin)
+            assert result.returncode == 0, (
+                f"{example.source}: `{script.strip()}` exited {result.returncode}\n"
+                f"{result.stdout}\n{result.stderr}")
+
+
+def test_examples_never_run_placeholders():
+    """Examples use real names, never PATH, AREA or `...` that a shell cannot run."""
+    for example in repository_examples():
+        if "skip" in example.options:
+            continue
+        for line in example.lines:
+            command = line.split("  #")[0]
+            assert not re.search(r"\b(PATH|AREA|NAME|FILE)\b|\.\.\.", command), (
+                f"{example.source}: placeholder in `{command}`")
