@@ -2,7 +2,9 @@
 
 Everything that depends on an area (copier.yml choices and validators, the Jinja data the
 template renders from, the checker's rules, the tests and the docs table) is generated from
-or tested against ``AREAS``. Facts come from ``kommo-spec.md`` sections 2-4.
+or tested against ``AREAS``. Facts come from Kommo's manifest, locations and script.js
+references: https://developers.kommo.com/docs/manifest-json,
+https://developers.kommo.com/docs/widget-locations, https://developers.kommo.com/docs/script-js.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ BASE_CALLBACKS: tuple[str, ...] = (
     "render", "init", "bind_actions", "settings", "onSave", "destroy",
 )
 
-# Logos every widget needs, with Kommo's exact sizes (kommo-spec §6).
+# Logos every widget needs, with Kommo's exact sizes (https://developers.kommo.com/docs/images).
 BASE_LOGOS: dict[str, tuple[int, int]] = {
     "logo.png": (130, 100),
     "logo_main.png": (400, 272),
@@ -31,12 +33,13 @@ BASE_LOGOS: dict[str, tuple[int, int]] = {
 AREA_LOGOS: dict[str, tuple[int, int]] = {"logo_dp.png": (174, 109)}
 MAX_IMAGE_BYTES = 300 * 1024
 
-# Kommo's locales plus ru for amoCRM accounts (kommo-spec §7).
+# Kommo's locales plus ru for amoCRM accounts (https://developers.kommo.com/docs/i18n).
 LOCALES: tuple[str, ...] = ("en", "es", "pt", "tr", "id", "ru")
 
 SETTINGS_FIELD_TYPES: tuple[str, ...] = ("text", "pass", "users", "users_lp", "custom")
 
-# Left-menu system sections a widget page may follow (kommo-spec §2.10).
+# Left-menu system sections a widget page may follow
+# (https://developers.kommo.com/docs/left-menu).
 LEFT_MENU_AFTER: tuple[str, ...] = (
     "dashboard", "leads", "customers", "tasks", "catalogs", "mail", "stats", "settings",
 )
@@ -152,7 +155,7 @@ LEGACY_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.platform == "am
 # Areas seen in amoCRM docs that the generator does not offer but the checker must accept.
 EXTRA_KNOWN_LOCATIONS: tuple[str, ...] = ("personal_page", "amoforms", "tline", "tcalendar")
 
-# The seed example of issue 2, used in tests and docs.
+# A widget using many areas at once, used in tests and docs.
 SEED_EXAMPLE_LOCATIONS: tuple[str, ...] = (
     "settings", "digital_pipeline", "lead_sources", "advanced_settings", "lcard", "ccard",
     "llist", "clist",

@@ -45,14 +45,17 @@ JUNK_FILES = frozenset((".DS_Store", "Thumbs.db", "desktop.ini", ".gitignore", "
                         "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml",
                         "composer.json", "composer.lock", "tsconfig.json"))
 JUNK_SUFFIXES = (".swp", ".swo", "~", ".bak", ".orig", ".tmp", ".pyc")
-# Kommo's own locales; LOCALES adds ru for amoCRM accounts (kommo-spec §7).
+# Kommo's own locales; LOCALES adds ru for amoCRM accounts
+# (https://developers.kommo.com/docs/i18n).
 AMOCRM_LOCALES = ("ru",)
-# Keys of area blocks the spec marks optional (§2.5 dp.settings / webhook_url, §2.9 color):
+# Keys of area blocks Kommo's manifest reference marks optional (dp.settings / webhook_url,
+# mobile.color; https://developers.kommo.com/docs/manifest-json):
 # missing is a warning, not an error.
 OPTIONAL_BLOCK_KEYS = frozenset(("dp.settings", "dp.webhook_url", "mobile.color"))
-# The callbacks Kommo needs in every area, or the widget does not start (kommo-spec §4.1).
+# The callbacks Kommo needs in every area, or the widget does not start
+# (https://developers.kommo.com/docs/script-js).
 CORE_CALLBACKS = ("render", "init", "bind_actions")
-# Checklist text limits (kommo-spec §7).
+# Checklist text limits (https://developers.kommo.com/docs/getting-listed).
 
 _DEV_HOST = re.compile(
     r"(?i)(?://|^)((?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|192\.168\.\d+\.\d+"
@@ -146,7 +149,7 @@ KS201 = _rule("KS201", "error", "locations written as an object",
               "Write the locations as an array, e.g. [\"lcard-1\", \"settings\"].")
 KS202 = _rule("KS202", "error", "Unknown location",
               "Kommo rejects or ignores locations it does not know.",
-              "Use a documented area code (see kommo-spec §3), e.g. lcard-1 or settings.")
+              "Use a documented area code (see docs/areas.md), e.g. lcard-1 or settings.")
 KS203 = _rule("KS203", "error", "Panel flag on an area that takes none",
               "Only card and list areas take -1/-0; `everywhere` and the other areas never do.",
               "Write the area without the suffix.")

@@ -1,8 +1,10 @@
 """The generated PHP back end, run for real: `php -S` on a loopback port, real requests.
 
-Contracts: kommo-spec.md sections 8 (digital pipeline webhook) and 9 (system SMS, Salesbot
-widget_request and its continue call, the one-time HS256 JWT). Nothing here reaches the
-internet: Salesbot's return_url points at a recording stub on 127.0.0.1.
+Contracts: the digital pipeline webhook (https://developers.kommo.com/docs/widgets-dp), the
+system SMS sender (https://www.amocrm.ru/developers/content/integrations/system_sms), the
+Salesbot widget_request and its continue call (https://developers.kommo.com/docs/salesbot-dp)
+and the one-time HS256 JWT (https://developers.kommo.com/docs/one-time-tokens). Nothing here
+reaches the internet: Salesbot's return_url points at a recording stub on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ SECRET = "integration-secret-\u00e9\"'\\"
 ACCESS_TOKEN = "admin-oauth-token"
 ALL_BACKEND = ["lcard", "digital_pipeline", "sms", "salesbot_designer"]
 
-# Kommo's digital-pipeline event codes (kommo-spec §8).
+# Kommo's digital-pipeline event codes (https://developers.kommo.com/docs/widgets-dp).
 DP_EVENTS = {1: "lead_added", 14: "lead_status_changed", 15: "lead_appeared_in_status",
              16: "mail_in", 17: "call_in", 18: "site_visit", 19: "chat"}
 
@@ -50,7 +52,7 @@ def b64url(raw: bytes) -> str:
 
 def make_jwt(claims: dict[str, Any] | None = None, secret: str = SECRET,
              header: dict[str, Any] | None = None, **overrides: Any) -> str:
-    """An HS256 token like Kommo's one-time tokens (kommo-spec §9.1)."""
+    """An HS256 token like Kommo's one-time tokens (developers.kommo.com/docs/one-time-tokens)."""
     now = int(time.time())
     body = {"iss": "https://acme.kommo.com", "aud": "https://example.com", "jti": "j1",
             "iat": now, "nbf": now, "exp": now + 300, "account_id": 987, "user_id": 5,
@@ -211,7 +213,7 @@ def return_url(stub: Stub, bot: int = 12, continue_id: str = "abc") -> str:
 
 
 def dp_body(type_: int = 14, account_id: int = 987, **data: Any) -> dict[str, Any]:
-    """The digital-pipeline webhook body of kommo-spec §8."""
+    """The digital-pipeline webhook body (https://developers.kommo.com/docs/widgets-dp)."""
     return {
         "event": {"type": type_, "type_code": DP_EVENTS[type_],
                   "data": {"id": 1234, "element_type": 2, "status_id": 142, "pipeline_id": 56,

@@ -67,3 +67,27 @@ def test_docs_index_links_exist():
     readme = (REPO / "README.md").read_text("utf-8")
     for link in re.findall(r"\]\((docs/[^)]+)\)", readme):
         assert (REPO / link).exists(), link
+
+
+# Written in pieces so this file does not match itself.
+INTERNAL = re.compile("|".join([
+    "\u00a7",  # section sign: a section of a document the user does not have
+    "kommo" + "-spec", "copier" + "-notes", "kommo" + "-devloop", "/work" + "/",
+    r"\b[Ii]ssue #?\d", "UNCER" + "TAIN",
+]))
+
+
+def test_no_references_the_user_cannot_see():
+    """Docs and comments state facts and public sources, not internal notes or tickets."""
+    roots = ["kommo_scaffold", "templates", "docs", "tests", "benchmarks", "scripts", ".ci"]
+    files = [REPO / "README.md", REPO / "pyproject.toml"]
+    for root in roots:
+        files += [p for p in (REPO / root).rglob("*") if p.is_file()
+                  and p.suffix not in (".png", ".bundle", ".pyc", ".zip")]
+    found = []
+    for path in files:
+        text = path.read_text("utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), 1):
+            if INTERNAL.search(line):
+                found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)
