@@ -196,3 +196,38 @@ def test_printed_paths_are_shell_quoted(tmp_path, cli_bin):
     assert followed.returncode == 0, followed.stdout + followed.stderr
     assert (tmp_path / "Мой виджет" / "dist" / "widget.zip").is_file()
     assert shlex.split(command)[1] == "Мой виджет"
+
+
+# --- examples in --help and what commands print ------------------------------------------------
+
+def help_examples(command: str) -> list[str]:
+    text = run_cli(command, "-h").stdout
+    return [line.strip() for line in text.split("Examples:")[1].splitlines()
+            if line.strip().startswith("kommo ")]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_add_area_help_examples_work(index, make_widget, cli_bin):
+    examples = help_examples("add-area")
+    assert len(examples) == 4
+    project = make_widget(locations=["lcard", "settings"])
+    result = shell(examples[index], cwd=project, cli_bin=cli_bin)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_conflict_exits_3_and_prints_an_undo_that_works(make_widget, cli_bin):
+    project = make_widget(locations=["lcard", "settings", "digital_pipeline"])
+    script = project / "widget" / "script.js"
+    line = "          .addClass(WIDGET_CODE + '-widget ' + WIDGET_CODE + '-dp');\n"
+    script.write_text(script.read_text("utf-8").replace(line, "          .addClass('mine');\n"),
+                      "utf-8")
+    user_git(project, "commit", "-qam", "My dpSettings")
+    result = shell("kommo remove-area digital_pipeline --yes", cwd=project / "widget",
+                   cli_bin=cli_bin)
+    assert result.returncode == 3, result.stderr
+    assert "conflict: widget/script.js" in result.stderr
+    undo = result.stderr.split("in the project folder: ")[1].rstrip().removesuffix(")")
+    undone = shell(undo, cwd=project, cli_bin=cli_bin)
+    assert undone.returncode == 0, undone.stderr
+    assert user_git(project, "status", "--porcelain", "--untracked-files=all") == ""
+    assert "addClass('mine')" in script.read_text("utf-8")
