@@ -28,9 +28,10 @@ def _yaml() -> Any:
 
 
 def load_questions(template_root: Path) -> dict[str, dict[str, Any]]:
-    """The questions of copier.yml (settings starting with _ left out)."""
+    """The questions of copier.yml (settings starting with _ and computed values left out)."""
     data = _yaml().safe_load((template_root / "copier.yml").read_text("utf-8"))
-    return {key: value for key, value in data.items() if not key.startswith("_")}
+    return {key: value for key, value in data.items()
+            if not key.startswith("_") and value.get("when") is not False}
 
 
 def _parse_value(key: str, raw: str, question: dict[str, Any]) -> Any:
