@@ -8,6 +8,7 @@ internet: Salesbot's return_url points at a recording stub on 127.0.0.1.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -134,10 +135,8 @@ class PhpServer:
     def stop(self) -> None:
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)  # the workers too
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=10)
 
     def log(self) -> str:

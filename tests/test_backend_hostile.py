@@ -245,7 +245,7 @@ def test_dev_token_prints_working_curl_lines(tmp_path: Path, stub: Stub) -> None
             assert json.loads(body) == {"ok": True}
         # The first sms line again: its token is used up.
         sms = next(c for c in commands if "/sms" in c)
-        again = subprocess.run(shlex.split(sms) + ["-w", " %{http_code}"],
+        again = subprocess.run([*shlex.split(sms), "-w", " %{http_code}"],
                                capture_output=True, text=True, check=True)
         assert again.stdout.endswith(" 401")
     finally:

@@ -113,7 +113,8 @@ def test_readme_documents_routes_and_settings(make_widget) -> None:
     project = make_widget(locations=["lcard", "digital_pipeline", "sms"])
     readme = (project / "backend" / "README.md").read_text("utf-8")
     for needle in ("POST /dp", "POST /sms", "KOMMO_CLIENT_SECRET", "KOMMO_DP_ACCOUNT_IDS",
-                   "KOMMO_BACKEND_LOG", "php -d display_errors=0 -S 127.0.0.1:8000 -t backend/public",
+                   "KOMMO_BACKEND_LOG",
+                   "php -d display_errors=0 -S 127.0.0.1:8000 -t backend/public",
                    "KOMMO_DP_SECRET", "php backend/bin/dev-token.php", "does not authenticate",
                    "cloudflared", "ngrok", "ssh -R", "hooks/dp.php", "hooks/sms.php"):
         assert needle in readme, needle
