@@ -31,7 +31,8 @@ OLD_TAG = "v0.1.0"
 ANSWERS = {"widget_code": "deal_helper", "widget_name": "Deal Helper",
            "locations": ["lcard", "llist", "settings", "advanced_settings", "digital_pipeline"],
            "locales": ["en", "ru"]}
-RENDER_EDIT = "        // USER EDIT render: count renders\n        self.renders = (self.renders || 0) + 1;\n"
+RENDER_EDIT = ("        // USER EDIT render: count renders\n"
+               "        self.renders = (self.renders || 0) + 1;\n")
 PAGE_EDIT = "            .append($('<p/>').text('USER EDIT advanced page'))\n"
 HELPER_EDIT = "    // USER EDIT helper\n    function userHelper() {\n      return 42;\n    }\n\n"
 CSS_EDIT = "\n/* USER EDIT css */\n.deal_helper-widget h2 { color: #123456; }\n"
