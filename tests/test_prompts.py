@@ -55,3 +55,10 @@ def test_yes_no_questions_speak_yes_no() -> None:
         text = question["help"]
         assert "?" in text, key
         assert not re.search(r"\b(true|false)\b", text, re.IGNORECASE), key
+
+
+def test_the_area_list_fits_a_24_line_terminal() -> None:
+    locations = questions()["locations"]
+    assert len(locations["help"]) <= WIDTH  # one line
+    # the question line, one line per area, copier's answer line
+    assert 1 + len(locations["choices"]) + 1 <= 24
