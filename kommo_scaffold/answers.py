@@ -15,10 +15,21 @@ from kommo_scaffold import areas
 from kommo_scaffold.errors import ScaffoldError, UsageError
 
 ANSWERS_FILE = ".copier-answers.yml"
-WIDGET_CODE_RE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
-FIELD_CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-HEX_COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
-URL_RE = re.compile(r"^https?://\S+$")
+# \Z, never $: $ also matches before a trailing newline ("abc\n" would pass). The same
+# rules, in Jinja, are templates/widget/validators.jinja (a test keeps them in step).
+WIDGET_CODE_RE = re.compile(r"^[a-z][A-Za-z0-9_]*\Z")
+FIELD_CODE_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")
+HEX_COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
+VERSION_RE = re.compile(r"^[0-9]+(\.[0-9]+){0,3}\Z")
+EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+\Z")
+_SEGMENT = r"[^/\s?#\x00-\x1f\x7f]+"
+# A base URL: no query, fragment or empty path segment (base ~ '/dp' must never hold //).
+BASE_URL_RE = re.compile(rf"^https?://{_SEGMENT}(/{_SEGMENT})*/?\Z")
+# An endpoint Kommo calls: a query (e.g. a secret key) is fine, a fragment is not.
+ENDPOINT_URL_RE = re.compile(rf"^https?://{_SEGMENT}(/{_SEGMENT})*/?(\?[^\s#\x00-\x1f\x7f]*)?\Z")
+URL_RE = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+\Z")
+# Endpoints that may stay empty: they then follow backend_url (<backend_url>/dp, /sms).
+DERIVED_ENDPOINTS = ("dp_webhook_url", "sms_endpoint")
 
 
 def _yaml() -> Any:
@@ -28,9 +39,10 @@ def _yaml() -> Any:
 
 
 def load_questions(template_root: Path) -> dict[str, dict[str, Any]]:
-    """The questions of copier.yml (settings starting with _ left out)."""
+    """The questions of copier.yml (settings starting with _ and computed values left out)."""
     data = _yaml().safe_load((template_root / "copier.yml").read_text("utf-8"))
-    return {key: value for key, value in data.items() if not key.startswith("_")}
+    return {key: value for key, value in data.items()
+            if not key.startswith("_") and value.get("when") is not False}
 
 
 def _parse_value(key: str, raw: str, question: dict[str, Any]) -> Any:
@@ -122,9 +134,49 @@ def validate(answers: dict[str, Any]) -> None:
         validate_settings_fields(answers["settings_fields"], locations)
     if "mobile_color" in answers and not HEX_COLOR_RE.match(str(answers["mobile_color"])):
         raise UsageError(f"mobile_color {answers['mobile_color']!r} must look like #5F43CF")
-    for key in ("backend_url", "dp_webhook_url", "sms_endpoint", "mobile_frame_url"):
-        if key in answers and not URL_RE.match(str(answers[key])):
-            raise UsageError(f"{key} {answers[key]!r} must be an http(s) URL")
+    _validate_urls(answers)
+    _validate_details(answers)
+
+
+def _validate_urls(answers: dict[str, Any]) -> None:
+    if "backend_url" in answers and not BASE_URL_RE.match(str(answers["backend_url"])):
+        raise UsageError(f"backend_url {answers['backend_url']!r} must be an http(s) URL "
+                         "without query, fragment or empty path segments (//)")
+    for key in ("dp_webhook_url", "sms_endpoint", "mobile_frame_url"):
+        value = str(answers.get(key, ""))
+        if key not in answers or (value == "" and key in DERIVED_ENDPOINTS):
+            continue
+        if not ENDPOINT_URL_RE.match(value):
+            raise UsageError(f"{key} {value!r} must be an http(s) URL without fragment or "
+                             "empty path segments (//)")
+    link = str(answers.get("support_link", ""))
+    if link and not URL_RE.match(link):
+        raise UsageError(f"support_link {link!r} must be an http(s) URL")
+
+
+def _validate_details(answers: dict[str, Any]) -> None:
+    """The answers of single areas and the widget's own fields (copier.yml order)."""
+    for key, value in answers.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise UsageError(f"{key} must not contain a NUL character")
+    for key in ("advanced_title", "ai_agent_description"):
+        if key in answers and not str(answers[key]).strip():
+            raise UsageError(f"{key} must not be empty")
+    for key in ("salesbot_handler_code", "left_menu_code"):
+        if key in answers and not FIELD_CODE_RE.match(str(answers[key])):
+            raise UsageError(f"{key} {answers[key]!r} must be lower-case Latin letters, "
+                             "digits and _")
+    if answers.get("left_menu_code") in areas.LEFT_MENU_AFTER:
+        raise UsageError(f"left_menu_code {answers['left_menu_code']!r} is a Kommo system "
+                         "section; choose another")
+    if "widget_version" in answers and not VERSION_RE.match(str(answers["widget_version"])):
+        raise UsageError(f"widget_version {answers['widget_version']!r} must look like 1.0.0")
+    email = str(answers.get("support_email", ""))
+    if email and not EMAIL_RE.match(email):
+        raise UsageError(f"support_email {email!r} is not an e-mail address")
+    catalog = answers.get("catalog_id")
+    if isinstance(catalog, int) and catalog < 0:
+        raise UsageError("catalog_id must be 0 or a positive list ID")
 
 
 def validate_locations(locations: list[Any]) -> None:

@@ -270,6 +270,35 @@ def remove_area(
     run(action)
 
 
+@app.command("set", cls=PlainCommand)
+def set_command(
+    answer: Annotated[list[str], typer.Argument(metavar="KEY=VALUE",
+                                                help="Answers to change, e.g. backend_url=https:"
+                                                "//api.example.com 'locales=[en, ru]'.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting "
+                                      "files you edited.")] = False,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Change answers of a widget project (same template version), keeping your edits."""
+
+    def confirm(edited: list[str]) -> bool:
+        typer.echo("These files you edited will be deleted (they stay in git history):")
+        for name in edited:
+            typer.echo(f"  {name}")
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            _fail("not deleting edited files without confirmation; pass --yes", 1)
+        return typer.confirm("Delete them?", default=False)
+
+    def action() -> None:
+        from kommo_scaffold import reanswer
+
+        typer.echo(reanswer.set_answers(project, answer, confirm=confirm).summary())
+
+    run(action)
+
+
 @app.command("update", cls=PlainCommand)
 def update_command(
     defaults: Annotated[bool, typer.Option("--defaults", help="Do not ask; take defaults for "

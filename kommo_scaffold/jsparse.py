@@ -386,7 +386,13 @@ def _find_callbacks(tokens: list[Token], pairs: dict[int, int]) -> Callbacks | N
                 cursor += 2
             if cursor < len(tokens) and tokens[cursor].value == "=":
                 end = len(tokens)
-                extra[".".join(names)] = _value_kind(tokens, pairs, cursor + 1, end)
+                name = ".".join(names)
+                extra[name] = _value_kind(tokens, pairs, cursor + 1, end)
+                if tokens[cursor + 1].value == "{" and cursor + 1 in pairs:
+                    # callbacks.leads = {selected: function () {...}}
+                    nested = Callbacks(line=token.line)
+                    _read_object(tokens, pairs, cursor + 1, f"{name}.", nested)
+                    extra.update(nested.entries)
     if extra:
         if found is None:
             found = Callbacks(line=next(t.line for t in tokens if t.value == "callbacks"))

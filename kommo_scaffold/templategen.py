@@ -90,15 +90,10 @@ def generated_blocks() -> dict[str, list[str]]:
         f"    {_yaml_str(f'{code}  {LOCALE_TITLES[code]}')}: {code}" for code in areas.LOCALES
     ]
     after_choices = [f"    - {code}" for code in areas.LEFT_MENU_AFTER]
-    area_help = [
-        f"    {a.code}: {a.help}" + (" (amoCRM)" if a.platform == "amocrm" else "")
-        for a in areas.AREAS
-    ]
     return {
         "location-choices": location_choices,
         "locale-choices": locale_choices,
         "left-menu-after": after_choices,
-        "area-help": area_help,
     }
 
 

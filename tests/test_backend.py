@@ -10,11 +10,13 @@ reaches the internet: Salesbot's return_url points at a recording stub on 127.0.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -22,6 +24,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,7 +57,8 @@ def make_jwt(claims: dict[str, Any] | None = None, secret: str = SECRET,
              header: dict[str, Any] | None = None, **overrides: Any) -> str:
     """An HS256 token like Kommo's one-time tokens (developers.kommo.com/docs/one-time-tokens)."""
     now = int(time.time())
-    body = {"iss": "https://acme.kommo.com", "aud": "https://example.com", "jti": "j1",
+    body = {"iss": "https://acme.kommo.com", "aud": "https://example.com",
+            "jti": uuid.uuid4().hex,
             "iat": now, "nbf": now, "exp": now + 300, "account_id": 987, "user_id": 5,
             "subdomain": "acme", "client_uuid": "uuid-1", **(claims or {}), **overrides}
     signing_input = (b64url(json.dumps(header or {"alg": "HS256", "typ": "JWT"}).encode())
@@ -87,12 +91,25 @@ class Reply:
         return json.loads(self.body)
 
 
+# How the back end is started: as its README says (display_errors off on the command line),
+# with no php.ini at all (`php -n`, as in the official PHP images) and with Debian's.
+PHP_SETUPS = {
+    "no-php-ini": ["-n", "-d", "display_errors=0"],
+    "debian-php-ini": ["-d", "display_errors=0"],
+}
+
+
 @dataclass
 class PhpServer:
-    """`php -S` serving a generated project's backend/public."""
+    """`php -S` serving a generated project's backend/public.
+
+    The server runs in a process group of its own (PHP_CLI_SERVER_WORKERS forks workers),
+    and stop() ends the whole group, so no worker outlives the tests.
+    """
 
     project: Path
     env: dict[str, str] = field(default_factory=dict)
+    php_args: list[str] = field(default_factory=lambda: list(PHP_SETUPS["no-php-ini"]))
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
@@ -103,8 +120,9 @@ class PhpServer:
         env = {**os.environ, **self.env}
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                ["php", "-S", f"127.0.0.1:{self.port}", "-t", "backend/public"],
-                cwd=self.project, env=env, stdout=log, stderr=subprocess.STDOUT)
+                ["php", *self.php_args, "-S", f"127.0.0.1:{self.port}", "-t", "backend/public"],
+                cwd=self.project, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -117,9 +135,11 @@ class PhpServer:
         raise RuntimeError(f"php -S did not answer:\n{self.log()}")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # the workers too
+        self.process.wait(timeout=10)
 
     def log(self) -> str:
         return self.log_path.read_text("utf-8", "replace") if self.log_path else ""

@@ -28,7 +28,7 @@ AREA_PHP = {
     "sms": {"src/Sms.php", "src/Jwt.php", "hooks/sms.php"},
     "salesbot_designer": {"src/Salesbot.php", "src/Jwt.php", "hooks/salesbot.php"},
 }
-BASE_PHP = {"public/index.php", "src/App.php", "src/config.php"}
+BASE_PHP = {"public/index.php", "src/App.php", "src/config.php", "bin/dev-token.php"}
 
 
 def valid_locations(locations: list[str]) -> list[str]:
@@ -113,7 +113,9 @@ def test_readme_documents_routes_and_settings(make_widget) -> None:
     project = make_widget(locations=["lcard", "digital_pipeline", "sms"])
     readme = (project / "backend" / "README.md").read_text("utf-8")
     for needle in ("POST /dp", "POST /sms", "KOMMO_CLIENT_SECRET", "KOMMO_DP_ACCOUNT_IDS",
-                   "KOMMO_BACKEND_LOG", "php -S 127.0.0.1:8000 -t backend/public",
+                   "KOMMO_BACKEND_LOG",
+                   "php -d display_errors=0 -S 127.0.0.1:8000 -t backend/public",
+                   "KOMMO_DP_SECRET", "php backend/bin/dev-token.php", "does not authenticate",
                    "cloudflared", "ngrok", "ssh -R", "hooks/dp.php", "hooks/sms.php"):
         assert needle in readme, needle
     assert "/salesbot" not in readme and "KOMMO_ACCESS_TOKEN" not in readme

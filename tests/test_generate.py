@@ -75,11 +75,23 @@ def test_random_combinations(make_widget, seed):
     assert recorded["init_once"] is answers["init_once"]
 
 
-def test_panel_defaults_to_all_card_and_list_areas(make_widget):
-    """Without panel_locations every card/list area gets -1 (Kommo's legacy default)."""
+def test_panel_defaults_to_the_card_areas(make_widget):
+    """Without panel_locations the cards get -1 and lists -0 (Kommo's examples do the same)."""
     project = make_widget(locations=["lcard", "llist", "settings"])
     manifest = load_json(project / "widget" / "manifest.json")
-    assert manifest["locations"] == ["lcard-1", "llist-1", "settings"]
+    assert manifest["locations"] == ["lcard-1", "llist-0", "settings"]
+    assert_valid_widget(project)
+
+
+def test_seed_example_defaults_match_its_manifest(make_widget):
+    """The seed example's panel flags are exactly the default: cards -1, lists -0."""
+    project = make_widget(locations=list(areas.SEED_EXAMPLE_LOCATIONS))
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
+    assert recorded["panel_locations"] == list(areas.SEED_EXAMPLE_PANEL)
+    manifest = load_json(project / "widget" / "manifest.json")
+    assert sorted(manifest["locations"]) == sorted([
+        "settings", "digital_pipeline", "lead_sources", "advanced_settings",
+        "lcard-1", "ccard-1", "llist-0", "clist-0"])
 
 
 def test_no_panel_gives_minus_zero(make_widget):
@@ -118,6 +130,49 @@ def test_backend_urls_default_from_backend_url(make_widget):
     manifest = load_json(project / "widget" / "manifest.json")
     assert manifest["dp"]["webhook_url"] == "https://api.example.org/kommo/dp"
     assert manifest["sms"]["endpoint"] == "https://api.example.org/kommo/sms"
+
+
+@pytest.mark.parametrize("base", ["https://x.example/", "https://x.example",
+                                  "https://x.example/kommo/"])
+def test_base_url_is_normalised(make_widget, base):
+    """A trailing slash on backend_url never yields `//dp`, which the back end answers 405."""
+    project = make_widget(locations=["digital_pipeline", "sms", "salesbot_designer"],
+                          backend_url=base)
+    manifest = load_json(project / "widget" / "manifest.json")
+    root = base.rstrip("/")
+    assert manifest["dp"]["webhook_url"] == root + "/dp"
+    assert manifest["sms"]["endpoint"] == root + "/sms"
+    script = (project / "widget" / "script.js").read_text("utf-8")
+    assert f'var SALESBOT_URL = "{root}/salesbot";' in script
+    for url in (manifest["dp"]["webhook_url"], manifest["sms"]["endpoint"]):
+        assert "//" not in url.split("://", 1)[1]
+
+
+def test_explicit_endpoints_win_over_backend_url(make_widget):
+    project = make_widget(locations=["digital_pipeline", "sms"],
+                          backend_url="https://api.example.org",
+                          dp_webhook_url="https://hooks.example.net/dp/s3cret",
+                          sms_endpoint="https://sms.example.net/send?key=abc")
+    manifest = load_json(project / "widget" / "manifest.json")
+    assert manifest["dp"]["webhook_url"] == "https://hooks.example.net/dp/s3cret"
+    assert manifest["sms"]["endpoint"] == "https://sms.example.net/send?key=abc"
+
+
+def test_script_reads_kommo_code_at_run_time(make_widget):
+    """Kommo's DOM ids and API paths use the code Kommo assigns, read at run time; the
+    project's own names (CSS class, events) keep the project code."""
+    project = make_widget(widget_code="proj_code", locations=[
+        "lcard", "settings", "advanced_settings", "widget_page", "digital_pipeline",
+        "lead_sources", "card_sdk"])
+    script = (project / "widget" / "script.js").read_text("utf-8")
+    for lookup in ("'#work-area-' + kommoCode()", "'#' + kommoCode() + '_custom_content'",
+                   "'.digital-pipeline__short-task_widget-style_' + kommoCode()",
+                   "'/api/v4/widgets/' + encodeURIComponent(kommoCode())",
+                   "$('#' + kommoCode())"):
+        assert lookup in script
+    assert "settings.widget_code || (self.params && self.params.widget_code)" in script
+    assert script.count('"proj_code"') == 1  # PROJECT_CODE, nothing else hard-codes it
+    assert not re.search(r"#work-area-proj_code|proj_code_custom_content", script)
 
 
 def test_settings_fields(make_widget):

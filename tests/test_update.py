@@ -24,6 +24,7 @@ from widget_assertions import assert_valid_widget, load_json
 
 from kommo_scaffold import areas, logos, update
 from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
+from kommo_scaffold.jsparse import parse_module
 
 USER_JS = "        self.userReady = true; // USER EDIT: init\n"
 USER_CSS = "\n/* USER EDIT */\n.user-rule {\n  color: #123456;\n}\n"
@@ -97,8 +98,10 @@ def assert_area_arrived(project: Path, code: str, panel: bool = True) -> None:
     if area.manifest_block:
         assert area.manifest_block in manifest
     script = (project / "widget" / "script.js").read_text("utf-8")
+    callbacks = parse_module(script).callbacks
+    assert callbacks is not None
     for callback in area.callbacks:
-        assert f"{callback.split('.')[0]}:" in script, callback
+        assert callback in callbacks.entries, callback
     for locale in answers["locales"]:
         data = load_json(project / "widget" / "i18n" / f"{locale}.json")
         for key in area.i18n_keys:
@@ -289,11 +292,12 @@ def test_conflict_lists_files_and_exits_3(make_widget):
     project = make_widget(locations=["lcard", "settings"])
     script = project / "widget" / "script.js"
     text = script.read_text("utf-8")
-    anchor = "        $(document).off(EVENT_NS);\n      }\n    };"
+    # The header line that lists the areas: adding one changes it too. (Area blocks are
+    # self-contained, so an edit next to where a block goes merges without a conflict.)
+    anchor = " * in these areas: lcard, settings.\n"
     assert text.count(anchor) == 1
-    script.write_text(text.replace(anchor, "        $(document).off(EVENT_NS);\n"
-                                   "        self.userCleanup(); // USER EDIT\n      }\n    };"),
-                      "utf-8")
+    script.write_text(text.replace(anchor, " * in these areas: lcard, settings.\n"
+                                   " * self.userCleanup(); // USER EDIT\n"), "utf-8")
     user_git(project, "commit", "-q", "-am", "My destroy()")
     done = run_cli("add-area", "digital_pipeline", "--defaults", "-C", str(project))
     assert done.returncode == 3, done.stdout + done.stderr
@@ -452,10 +456,10 @@ def test_remove_area_with_edited_callback_is_a_conflict(make_widget):
     """Code the user wrote inside the area's callback is shown in a conflict, not dropped."""
     project = make_widget(locations=["lcard", "settings", "digital_pipeline"])
     script = project / "widget" / "script.js"
-    line = "          .addClass(WIDGET_CODE + '-widget ' + WIDGET_CODE + '-dp');\n"
+    line = "        .addClass(PROJECT_CODE + '-widget ' + PROJECT_CODE + '-dp');\n"
     text = script.read_text("utf-8")
     assert text.count(line) == 1
-    script.write_text(text.replace(line, "          .addClass('mine'); // USER EDIT\n"), "utf-8")
+    script.write_text(text.replace(line, "        .addClass('mine'); // USER EDIT\n"), "utf-8")
     user_git(project, "commit", "-q", "-am", "My dpSettings")
     with pytest.raises(ConflictError) as caught:
         update.remove_area(project, ["digital_pipeline"], confirm=lambda edited: True)

@@ -68,6 +68,29 @@ def widget_facts(project: Path) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
+# Where Kommo's DOM or API is addressed by the code Kommo assigned (not the project's).
+KOMMO_LOOKUPS: dict[str, str] = {
+    "settings": "#{code}_custom_content",
+    "advanced_settings": "#work-area-{code}",
+    "widget_page": "#work-area-{code}",
+    "digital_pipeline": ".digital-pipeline__short-task_widget-style_{code}",
+    "card_sdk": "#{code}",
+}
+
+
+def assert_kommo_code_read_at_run_time(facts: dict[str, Any], locations: list[str],
+                                       project_code: str) -> None:
+    """The harness gives the widget a Kommo code unlike the project's: every lookup of
+    Kommo's DOM uses it, and no lookup uses the project's code in its place."""
+    kommo = facts["kommoCode"]
+    lookups = facts["kommoLookups"]
+    for code in ["settings", *locations]:
+        if code in KOMMO_LOOKUPS:
+            assert KOMMO_LOOKUPS[code].format(code=kommo) in lookups, (code, lookups)
+    for template in KOMMO_LOOKUPS.values():
+        assert template.format(code=project_code) not in lookups, lookups
+
+
 def assert_valid_widget(project: Path, allowed_warnings: frozenset[str] = frozenset()
                         ) -> dict[str, Any]:
     """Check everything the catalog says about this project; return its answers.
@@ -120,6 +143,7 @@ def assert_valid_widget(project: Path, allowed_warnings: frozenset[str] = frozen
         assert facts["results"][name] is True, name
     for name, value in facts["results"].items():
         assert value is True, name
+    assert_kommo_code_read_at_run_time(facts, locations, str(answers["widget_code"]))
 
     # images: exactly the logos the areas need, at Kommo's sizes, well under 300 KB
     wanted_logos = areas.logos_for(locations)

@@ -9,10 +9,20 @@ const [scriptPath, langsPath] = process.argv.slice(2);
 const source = fs.readFileSync(scriptPath, 'utf8');
 const langs = JSON.parse(fs.readFileSync(langsPath, 'utf8'));
 
-// A jQuery stand-in: callable, chainable, every property is itself.
+// The code Kommo assigned to this widget; the project's own code differs on purpose, so a
+// lookup that uses the project's code where Kommo's DOM needs Kommo's shows up.
+const KOMMO_CODE = 'kommo_assigned_7';
+// A jQuery stand-in: callable, chainable, every property is itself. The strings it is given
+// (selectors, class names, URLs) are recorded.
+const strings = [];
 const $ = new Proxy(function () {}, {
   get: (target, prop) => (prop === 'then' ? undefined : $),
-  apply: () => $,
+  apply: (target, self, args) => {
+    for (const arg of args) {
+      if (typeof arg === 'string') strings.push(arg);
+    }
+    return $;
+  },
 });
 
 let amd = null;
@@ -30,7 +40,7 @@ const calls = [];
 const widget = {
   langs,
   system: () => ({area: 'lcard', amouser_id: 1, subdomain: 'test'}),
-  get_settings: () => ({path: '/widgets/test', version: '1.0.0', widget_code: 'test'}),
+  get_settings: () => ({path: '/widgets/test', version: '1.0.0', widget_code: KOMMO_CODE}),
   i18n: (key) => langs[key],
   render_template: (opts) => { calls.push(['render_template', opts.caption, opts.render]); },
   list_selected: () => ({selected: [{id: 1, type: 'lead'}], summary: {items: 1}}),
@@ -63,7 +73,16 @@ for (const name of names.filter((n) => n.endsWith('.selected'))) {
   const [entity] = name.split('.');
   results[name] = callbacks[entity].selected();
 }
-const out = {deps: amd.deps, returnsWidget: returned === widget, callbacks: names, results, calls};
+// The callbacks that address Kommo's DOM or API by the widget's code.
+strings.length = 0;
+if (typeof callbacks.settings === 'function') callbacks.settings($);
+for (const name of ['advancedSettings', 'dpSettings', 'loadPreloadedData']) {
+  if (typeof callbacks[name] === 'function') callbacks[name]();
+}
+if (typeof callbacks.initMenuPage === 'function') callbacks.initMenuPage({item_code: 'x'});
+const kommoLookups = strings.slice();
+const out = {deps: amd.deps, returnsWidget: returned === widget, callbacks: names, results, calls,
+             kommoCode: KOMMO_CODE, kommoLookups};
 if (typeof callbacks.onSalesbotDesignerSave === 'function') {
   out.salesbotSteps = JSON.parse(callbacks.onSalesbotDesignerSave('handler', {message: 'hi'}));
   out.salesbotExits = callbacks.salesbotDesignerSettings($, () => {}, {});

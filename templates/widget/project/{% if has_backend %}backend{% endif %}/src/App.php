@@ -11,7 +11,10 @@ declare(strict_types=1);
 
 namespace KommoBackend;
 
-/** An answer other than 200, with a message that is safe to show to the caller. */
+/**
+ * An answer other than 200, with a message that is safe to show to the caller. $logNote
+ * says why for the request log only (a refused token's reason never reaches the caller).
+ */
 final class HttpError extends \RuntimeException
 {
     /** @param array<string, string> $headers */
@@ -19,6 +22,7 @@ final class HttpError extends \RuntimeException
         public readonly int $status,
         string $message,
         public readonly array $headers = [],
+        public readonly string $logNote = '',
     ) {
         parent::__construct($message);
     }
@@ -30,11 +34,16 @@ final class Request
     /** Bodies above this size are refused (Kommo's requests are a few KB). */
     public const MAX_BODY_BYTES = 1048576;
 
+    /** The segment after a route, as in /dp/<secret> (set by the router). */
+    public string $routeKey = '';
+
+    /** @param array<mixed> $query */
     public function __construct(
         public readonly string $method,
         public readonly string $path,
         public readonly string $contentType,
         public readonly string $body,
+        public readonly array $query = [],
     ) {
     }
 
@@ -53,6 +62,7 @@ final class Request
             ),
             strtolower(trim(explode(';', (string) ($_SERVER['CONTENT_TYPE'] ?? ''))[0])),
             $body,
+            $_GET,
         );
     }
 
@@ -85,6 +95,7 @@ final class Request
             throw new HttpError(413, 'Request body too large');
         }
         if (trim($this->body) === '') {
+            // PHP reads multipart bodies itself (php://input is empty then).
             if ($this->contentType === 'multipart/form-data' && $_POST !== []) {
                 return $_POST;
             }
@@ -103,7 +114,29 @@ final class Request
             }
             return $data;
         }
-        parse_str($this->body, $data);
+        return self::parseForm($this->body);
+    }
+
+    /**
+     * Form fields as PHP reads them, refused with a 4xx where PHP would drop fields
+     * silently: more than max_input_vars fields or deeper than max_input_nesting_level.
+     *
+     * @return array<mixed>
+     */
+    private static function parseForm(string $body): array
+    {
+        $limit = max(1, (int) ini_get('max_input_vars'));
+        if (substr_count($body, '&') + 1 > $limit) {
+            throw new HttpError(413, 'Too many form fields', [], 'form: more than ' . $limit . ' fields');
+        }
+        $depth = max(1, (int) ini_get('max_input_nesting_level'));
+        foreach (explode('&', $body) as $pair) {
+            $name = urldecode(explode('=', $pair, 2)[0]);
+            if (substr_count($name, '[') > $depth) {
+                throw new HttpError(400, 'Form field nested too deeply', [], 'form: nesting over ' . $depth);
+            }
+        }
+        parse_str($body, $data);
         return $data;
     }
 }
@@ -144,18 +177,21 @@ final class App
     /** Entry point: boot, route, answer, then run deferred work. */
     public static function main(string $root): void
     {
-        self::$root = $root;
         self::$started = microtime(true);
+        $startup = error_get_last(); // what PHP met while reading the request, before us
+        error_clear_last();
         self::installErrorHandlers();
         ob_start(); // stray output (an echo in a hook) must not corrupt the JSON answer
         $request = null;
         try {
-            self::loadDotenv($root . '/.env');
+            self::configure($root);
             $config = require $root . '/src/config.php';
+            self::refuseStartupProblem($startup);
             $request = Request::fromGlobals();
             $response = self::dispatch($request, $config);
         } catch (HttpError $error) {
-            $response = new Response($error->status, ['error' => $error->getMessage()], $error->getMessage());
+            $response = new Response($error->status, ['error' => $error->getMessage()],
+                $error->logNote !== '' ? $error->logNote : $error->getMessage());
             foreach ($error->headers as $name => $value) {
                 header($name . ': ' . $value);
             }
@@ -168,6 +204,37 @@ final class App
         if ($response->after !== null) {
             self::runAfter($response->after);
         }
+    }
+
+    /** Set the back end's folder and read backend/.env (also for bin/ scripts). */
+    public static function configure(string $root): void
+    {
+        self::$root = $root;
+        self::loadDotenv($root . '/.env');
+    }
+
+    /**
+     * A request PHP could not read completely (a body over post_max_size, more fields than
+     * max_input_vars, a broken multipart body) gets a 4xx, never a half-read 200. PHP notes
+     * the problem before any script runs; keeping that text out of the answer is the
+     * server's job (display_errors=0: see backend/README.md).
+     *
+     * @param array{type: int, message: string, file: string, line: int}|null $startup
+     */
+    private static function refuseStartupProblem(?array $startup): void
+    {
+        if ($startup === null || $startup['file'] !== 'Unknown') {
+            return;
+        }
+        $message = $startup['message'];
+        $note = 'request refused by PHP: ' . $message;
+        if (str_contains($message, 'POST Content-Length')) {
+            throw new HttpError(413, 'Request body too large', [], $note);
+        }
+        if (str_contains($message, 'Input variables exceeded')) {
+            throw new HttpError(413, 'Too many form fields', [], $note);
+        }
+        throw new HttpError(400, 'Malformed request body', [], $note);
     }
 
     /** @param array{widget_code: string, widget_name: string, routes: array<string, string>} $config */
@@ -185,6 +252,12 @@ final class App
             ]);
         }
         $class = $config['routes'][$request->path] ?? null;
+        if ($class === null && preg_match('~^(/[a-z]+)/([^/]+)\z~', $request->path, $match)
+            && isset($config['routes'][$match[1]])) {
+            // /dp/<secret>: a route with a key segment (see Dp::checkSecret).
+            $class = $config['routes'][$match[1]];
+            $request->routeKey = rawurldecode($match[2]);
+        }
         if ($class === null) {
             throw new HttpError(404, 'Not found');
         }
@@ -289,7 +362,8 @@ final class App
             header('Content-Type: application/json; charset=utf-8');
             header('Content-Length: ' . strlen($body));
             header('Cache-Control: no-store');
-            if ($response->after !== null) {
+            // php -S always sends its own Connection: close; one header per response.
+            if ($response->after !== null && PHP_SAPI !== 'cli-server') {
                 header('Connection: close');
             }
         }
