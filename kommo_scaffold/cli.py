@@ -217,12 +217,18 @@ def check_command(
                                          "folder or a widget.zip.")] = Path("."),
     output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    explain: Annotated[str | None, typer.Option("--explain", metavar="RULE",
+                                                help="Explain a rule (e.g. KS302) and "
+                                                "exit.")] = None,
 ) -> None:
     """Find what Kommo would reject in a widget, before you upload it."""
 
     def action() -> int:
         from kommo_scaffold import check
 
+        if explain is not None:
+            typer.echo(check.explain_or_fail(explain), nl=False)
+            return 0
         if output_format not in ("text", "json"):
             raise check.CheckUsageError("--format must be text or json")
         report = check.check_path(path)
