@@ -267,6 +267,8 @@ CASES: dict[str, tuple[Setup, Setup]] = {
         "bind_actions() { if (x) { return false; } return !0; }"))),
     "KS315": (js("var CODE = 'deal_notes'; $('#work-area-' + CODE).html('');"),
               js("var CODE = self.get_settings().widget_code; $('#work-area-' + CODE);")),
+    "KS316": (raw("lib/huge.js", "var a = [" + "1," * 650_000 + "];\n"),
+              raw("lib/small.js", "var a = [" + "1," * 1_000 + "];\n")),
     "KS401": (lambda w, _: w.manifest["widget"]["locale"].append("es"), two_locales()),
     "KS402": (raw("i18n/en.json", "[1]\n"), nothing),
     "KS403": (i18n_en("widget.short_description", None), nothing),

@@ -84,7 +84,7 @@ def check_checklist(ctx: Context) -> None:
         for match, host in hosts.urls_in(module.source):
             found = module.literal_at(match.start()) if hosts.placeholder(host) else None
             if found is not None:
-                ctx.add(KS709, f"{match.group().decode()} is a placeholder", name, found.line)
+                ctx.add(KS709, f"{found.value[:80]} is a placeholder", name, found.line)
     if ctx.manifest is not None:
         endpoints = {f"{block}.{key}" for block, key in ENDPOINTS}
         for path, value in _walk(ctx.manifest):

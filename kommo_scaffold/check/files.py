@@ -83,7 +83,7 @@ def _check_text(ctx: Context, name: str, content: bytes) -> None:
     if crlf:
         line = text.count("\n", 0, text.index("\r\n")) + 1
         ctx.add(KS603, f"{plural(crlf, 'line')} end with CRLF", name, line)
-    markers = list(MERGE_MARKER.finditer(content))
+    markers = list(MERGE_MARKER.finditer(content)) if b"<<<<<<<" in content else []
     # A conflict always opens with <<<<<<<; a lone ======= is a Markdown heading underline.
     if any(m.group().startswith(b"<<<<<<<") for m in markers):
         ctx.conflicted.add(name)

@@ -25,7 +25,10 @@ LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 PLACEHOLDER_SUFFIXES = ("example.com", "example.org", "example.net", "example", "test",
                         "invalid")
 
-_URL = re.compile(rb"(?i)(?:\b(?:https?|wss?):)?//([^\s/'\"`?#\\]+)")
+# `//host`: a literal prefix, so the regex engine scans for it fast; what precedes it (a
+# scheme, or a quote for a protocol-relative URL) is checked after.
+_AUTHORITY = re.compile(rb"//([^\s/'\"`?#\\]+)")
+_SCHEME_BEFORE = re.compile(rb"(?i)(?:\b(?:https?|wss?):|['\"`])\Z")
 
 
 def host_of(url: str) -> str:
@@ -79,7 +82,9 @@ def placeholder(host: str) -> bool:
 def urls_in(data: bytes) -> list[tuple[re.Match[bytes], str]]:
     """(match, host) for every http(s)/ws(s) URL in ``data`` (any text, raw bytes)."""
     found = []
-    for match in _URL.finditer(data):
+    for match in _AUTHORITY.finditer(data):
+        if not _SCHEME_BEFORE.search(data, max(0, match.start() - 6), match.start()):
+            continue
         authority = match.group(1).decode("utf-8", "replace")
         host = host_of("http://" + authority)
         if host:

@@ -48,9 +48,11 @@ KS315 = rule("KS315", "warning", "Hard-coded widget code in Kommo's selectors or
 
 # A build placeholder: {{UPPER_CASE}} (lower-case {{ name }} is a template for render_template),
 # @name@ and %UPPER_CASE%.
-_PLACEHOLDER = re.compile(rb"\{\{\s*[A-Z][A-Z0-9_]*\s*\}\}"
-                          rb"|(?<![\w@])@[A-Za-z][A-Za-z0-9_]*@(?![\w@])|%[A-Z][A-Z0-9_]*%")
+_PLACEHOLDERS = (re.compile(rb"\{\{\s*[A-Z][A-Z0-9_]*\s*\}\}"),
+                 re.compile(rb"@[A-Za-z][A-Za-z0-9_]*@(?![\w@])"),
+                 re.compile(rb"%[A-Z][A-Z0-9_]*%"))
 _STORAGE = re.compile(rb"\b(?:localStorage|sessionStorage)\b")
+_WORD_OR_AT = re.compile(rb"[\w@]")
 _LOADERS = frozenset(("getScript", "importScripts", "loadScript", "import", "require",
                       "requirejs"))
 _MAX_PLACEHOLDERS = 5
@@ -59,27 +61,27 @@ _MAX_PLACEHOLDERS = 5
 def check_build_placeholders(ctx: Context) -> dict[str, set[int]]:
     """KS312 in every .js file; the lines with a placeholder, per file."""
     found: dict[str, set[int]] = {}
-    for name, text in sorted(ctx.texts.items()):
+    for name in sorted(ctx.texts):
         if not name.endswith(".js"):
             continue
-        data = text.encode("utf-8")
-        lines = found.setdefault(name, set())
-        starts = [0, *(m.end() for m in re.finditer(rb"\n", data))]
-        for match in _PLACEHOLDER.finditer(data):
+        data = ctx.widget.data[name].removeprefix(b"\xef\xbb\xbf")
+        lines: set[int] = set()
+        matches = sorted((m for p in _PLACEHOLDERS for m in p.finditer(data)),
+                         key=lambda m: m.start())
+        for match in matches:
             if len(lines) >= _MAX_PLACEHOLDERS:
                 break
-            line = _line_at(starts, match.start())
-            if _in_comment(data, starts[line - 1], match.start()) or line in lines:
+            if match.start() and _WORD_OR_AT.match(data, match.start() - 1):
+                continue  # an e-mail address or @@decorator, not @name@
+            line_start = data.rfind(b"\n", 0, match.start()) + 1
+            line = data.count(b"\n", 0, match.start()) + 1
+            if _in_comment(data, line_start, match.start()) or line in lines:
                 continue
             lines.add(line)
             ctx.add(KS312, f"{match.group().decode()} was never filled in", name, line)
-    return {name: lines for name, lines in found.items() if lines}
-
-
-def _line_at(starts: list[int], offset: int) -> int:
-    from bisect import bisect_right
-
-    return bisect_right(starts, offset)
+        if lines:
+            found[name] = lines
+    return found
 
 
 def _in_comment(data: bytes, line_start: int, offset: int) -> bool:

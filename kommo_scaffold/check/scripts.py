@@ -10,7 +10,15 @@ from kommo_scaffold import areas
 from kommo_scaffold.check import scriptrefs
 from kommo_scaffold.check.context import Context, as_dict
 from kommo_scaffold.check.registry import rule
-from kommo_scaffold.jsparse import Callbacks, JSSyntaxError, Module, parse_module, returns
+from kommo_scaffold.jsparse import (
+    MAX_PUNCTUATION,
+    Callbacks,
+    JSSyntaxError,
+    JSTooLarge,
+    Module,
+    parse_module,
+    returns,
+)
 
 # The callbacks Kommo needs in every area, or the widget does not start.
 CORE_CALLBACKS = ("render", "init", "bind_actions")
@@ -55,6 +63,13 @@ KS218 = rule("KS218", "warning", "Optional area callback missing",
              "salesbotDesignerSettings",
              uncertain="Kommo's Salesbot SDK page does not say what happens without it; the "
              "bot builder is seen to show the step without settings.")
+KS316 = rule("KS316", "warning", "JavaScript file too large to check",
+             f"The checker parses files of up to about {MAX_PUNCTUATION:,} tokens (several MB of "
+             "real code) to keep its time and memory bounded; this file is bigger, so its "
+             "syntax, callbacks and checklist rules were not checked.",
+             "Check it with `node --check FILE`; split or minify what does not belong in the "
+             "widget.",
+             example="a 12 MB script.js bundling a whole UI library")
 KS311 = rule("KS311", "error", "More than one anonymous define() in script.js",
              "RequireJS loads script.js as one module; a second anonymous top-level define() "
              "throws \"Mismatched anonymous define() module\" and the widget does not start "
@@ -78,14 +93,16 @@ KS314 = rule("KS314", "warning", "render, init or bind_actions never returns tru
 def check_scripts(ctx: Context) -> None:
     """Parse every .js file; then read script.js's module and callbacks."""
     placeholder_lines = scriptrefs.check_build_placeholders(ctx)
-    for name, text in sorted(ctx.texts.items()):
+    for name in sorted(ctx.texts):
         if not name.endswith(".js") or name in ctx.conflicted:
             continue  # a file with merge markers: KS609 says so
         try:
-            ctx.modules[name] = parse_module(text)
+            ctx.modules[name] = parse_module(ctx.widget.data[name].removeprefix(b"\xef\xbb\xbf"))
         except JSSyntaxError as error:
             if error.line not in placeholder_lines.get(name, ()):
                 ctx.add(KS302, f"{error.message} (column {error.column})", name, error.line)
+        except JSTooLarge as error:
+            ctx.add(KS316, str(error), name)
         except RecursionError:
             ctx.add(KS302, "nested too deeply to read", name)
     loader = False
