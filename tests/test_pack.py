@@ -173,3 +173,107 @@ def test_warnings_do_not_stop_pack(tmp_path):
     widget.extra_js = "    console.log('x');"
     result = pack.pack(widget.build())
     assert "check: 0 errors, 1 warning" in result.summary()
+
+
+def git_init(folder):
+    from conftest import user_git
+
+    user_git(folder, "init", "-q")
+    user_git(folder, "add", "-A")
+    user_git(folder, "commit", "-qm", "widget")
+
+
+@pytest.mark.parametrize("target", ["script.js", "README.md", ".copier-answers.yml",
+                                    "notes.txt"])
+def test_output_never_overwrites_a_source_file(tmp_path, target):
+    widget = W(tmp_path / "w")
+    widget.raw.update({"README.md": "# Deal notes\n", "notes.txt": "my notes\n"})
+    folder = widget.build()
+    (folder / ".copier-answers.yml").write_text("_commit: v0.1.0\n")
+    before = (folder / target).read_bytes()
+    with pytest.raises(pack.PackError, match="not a zip archive"):
+        pack.pack(folder, output=folder / target)
+    assert (folder / target).read_bytes() == before
+    result = run_cli("pack", str(folder), "-o", str(folder / target))
+    assert result.returncode == 1 and "never overwrites" in result.stderr
+    assert (folder / target).read_bytes() == before
+
+
+def test_output_never_overwrites_a_tracked_zip_but_replaces_its_own(tmp_path):
+    folder = W(tmp_path / "w").build()
+    out = folder / "release.zip"
+    first = pack.pack(folder, output=out)
+    again = pack.pack(folder, output=out)  # our own earlier archive: replaced
+    assert again.archive == first.archive == out
+    assert "release.zip" not in {i.filename for i in entries(out)}  # never packs itself
+    git_init(folder)
+    before = out.read_bytes()
+    with pytest.raises(pack.PackError, match="tracked by git"):
+        pack.pack(folder, output=out)
+    assert out.read_bytes() == before
+
+
+def test_output_symlink_is_refused(tmp_path):
+    folder = W(tmp_path / "w").build()
+    (tmp_path / "elsewhere.zip").write_bytes(b"")
+    link = tmp_path / "link.zip"
+    link.symlink_to(tmp_path / "elsewhere.zip")
+    with pytest.raises(pack.PackError, match="symbolic link"):
+        pack.pack(folder, output=link)
+
+
+def test_exit_codes_follow_the_convention(tmp_path):
+    """0 done, 1 refused, 2 usage error or unreadable input (as check)."""
+    folder = W(tmp_path / "w").build()
+    assert run_cli("pack", str(tmp_path / "nope")).returncode == 2
+    assert run_cli("check", str(tmp_path / "nope")).returncode == 2
+    assert run_cli("pack", "--bump", "huge", str(folder)).returncode == 2
+    assert run_cli("check", "--format", "xml", str(folder)).returncode == 2
+    archive = tmp_path / "w.zip"
+    assert run_cli("pack", str(folder), "-o", str(archive)).returncode == 0
+    assert run_cli("pack", str(archive)).returncode == 2  # a zip is not a widget folder
+    broken = W(tmp_path / "broken")
+    broken.deleted.add("images/logo.png")
+    result = run_cli("pack", str(broken.build()))
+    assert result.returncode == 1 and "KS501" in result.stderr
+
+
+def test_endpoints_kommo_cannot_reach_stop_pack_unless_forced(tmp_path):
+    widget = W(tmp_path / "w")
+    widget.add_area("sms")
+    widget.manifest["sms"]["endpoint"] = "http://localhost:8000/sms"
+    folder = widget.build()
+    report = check.check_path(folder)
+    assert [f.rule for f in report.findings] == ["KS114"] and not report.errors
+    with pytest.raises(pack.PackError, match="KS114"):
+        pack.pack(folder)
+    assert "packed despite warnings" in pack.pack(folder, force=True).summary()
+
+
+def test_bump_refuses_what_the_version_definition_refuses(tmp_path):
+    widget = W(tmp_path / "w")
+    widget.manifest["widget"]["version"] = "1.2.3.4"
+    folder = widget.build()
+    assert "KS113" in check.check_path(folder).rules()
+    with pytest.raises(pack.PackError, match="cannot bump"):
+        pack.pack(folder, bump="patch")
+    assert json.loads((folder / "manifest.json").read_text())["widget"]["version"] == "1.2.3.4"
+
+
+def test_conflict_markers_stop_pack(make_widget):
+    """What `kommo update` leaves after a conflict: check errors, pack refuses."""
+    project = make_widget(locations=["lcard", "settings"])
+    script = project / "widget" / "script.js"
+    text = script.read_text("utf-8")
+    marked = text.replace("      render: function", "<<<<<<< ours\n      render: function", 1)
+    marked = marked.replace("      init: function",
+                            "=======\n      render: () => true,\n>>>>>>> theirs\n"
+                            "      init: function", 1)
+    assert marked != text
+    script.write_text(marked)
+    report = check.check_path(project)
+    assert "KS609" in report.rules() and report.errors
+    assert "KS304" not in report.rules()
+    with pytest.raises(pack.PackError, match="KS609"):
+        pack.pack(project)
+    assert not (project / "dist").exists()
