@@ -25,7 +25,8 @@ KS201 = rule("KS201", "error", "locations written as an object",
              "Write the locations as an array, e.g. [\"lcard-1\", \"settings\"].")
 KS202 = rule("KS202", "error", "Unknown location",
              "Kommo rejects or ignores locations it does not know.",
-             "Use a documented area code (see kommo-spec §3), e.g. lcard-1 or settings.")
+             "Use a documented area code (docs/areas.md lists them, from Kommo's "
+             "https://developers.kommo.com/docs/widget-locations), e.g. lcard-1 or settings.")
 KS203 = rule("KS203", "error", "Panel flag on an area that takes none",
              "Only card and list areas take -1/-0; `everywhere` and the other areas never do.",
              "Write the area without the suffix.")

@@ -87,6 +87,9 @@ KS314 = rule("KS314", "warning", "render, init or bind_actions never returns tru
              "Kommo runs init and bind_actions only after render returns true (or a Promise "
              "of true); a callback that visibly returns nothing or false stops the widget.",
              "End the callback with `return true;`.",
+             uncertain="Kommo's script.js page says render must return true; its official "
+             "sample also returns a Promise of true in cards, which is accepted here. Other "
+             "truthy values (1, an object) are not reported.",
              example="render: function () { self.render_template({...}); }  // no return")
 
 
