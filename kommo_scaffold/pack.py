@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kommo_scaffold import check, version
+from kommo_scaffold.check.reader import SKIP_TOP_DIRS
 from kommo_scaffold.check.report import printable
 from kommo_scaffold.errors import ScaffoldError, UsageError
 
@@ -189,6 +190,9 @@ def pack(path: Path, output: Path | None = None, force: bool = False,
     archive_path = Path(output) if output is not None else project / "dist" / "widget.zip"
     check_output(archive_path)
     inside = _relative_to(archive_path, root)
+    if inside is not None and not inside.startswith(tuple(f"{d}/" for d in SKIP_TOP_DIRS)):
+        raise PackError(f"{archive_path} is inside the widget folder, so the next pack would "
+                        "ship it; write it to dist/ or outside the widget")
     widget = check.read(Path(path), exclude=frozenset({inside} if inside else ()))
     report = check.check_widget(widget, str(path))
     blockers = report.pack_blockers

@@ -191,26 +191,38 @@ def test_output_never_overwrites_a_source_file(tmp_path, target):
     folder = widget.build()
     (folder / ".copier-answers.yml").write_text("_commit: v0.1.0\n")
     before = (folder / target).read_bytes()
-    with pytest.raises(pack.PackError, match="not a zip archive"):
+    with pytest.raises(pack.PackError, match="not a zip archive|inside the widget folder"):
         pack.pack(folder, output=folder / target)
     assert (folder / target).read_bytes() == before
     result = run_cli("pack", str(folder), "-o", str(folder / target))
-    assert result.returncode == 1 and "never overwrites" in result.stderr
+    assert result.returncode == 1 and "error: " in result.stderr
     assert (folder / target).read_bytes() == before
 
 
 def test_output_never_overwrites_a_tracked_zip_but_replaces_its_own(tmp_path):
     folder = W(tmp_path / "w").build()
-    out = folder / "release.zip"
+    out = folder / "dist" / "release.zip"
     first = pack.pack(folder, output=out)
     again = pack.pack(folder, output=out)  # our own earlier archive: replaced
     assert again.archive == first.archive == out
-    assert "release.zip" not in {i.filename for i in entries(out)}  # never packs itself
+    assert not any(i.filename.startswith("dist/") for i in entries(out))  # never packs itself
     git_init(folder)
     before = out.read_bytes()
     with pytest.raises(pack.PackError, match="tracked by git"):
         pack.pack(folder, output=out)
     assert out.read_bytes() == before
+
+
+def test_output_inside_the_widget_is_refused(make_widget, tmp_path):
+    """The next pack would ship it: only dist/ (never packed) or outside the widget."""
+    project = make_widget(locations=["lcard", "settings"])
+    with pytest.raises(pack.PackError, match="inside the widget folder"):
+        pack.pack(project, output=project / "widget" / "release.zip")
+    assert not (project / "widget" / "release.zip").exists()
+    assert pack.pack(project, output=project / "release.zip").archive.is_file()
+    folder = W(tmp_path / "plain").build()
+    with pytest.raises(pack.PackError, match="inside the widget folder"):
+        pack.pack(folder, output=folder / "my.zip")
 
 
 def test_output_symlink_is_refused(tmp_path):
