@@ -191,7 +191,7 @@ def test_output_never_overwrites_a_source_file(tmp_path, target):
     folder = widget.build()
     (folder / ".copier-answers.yml").write_text("_commit: v0.1.0\n")
     before = (folder / target).read_bytes()
-    with pytest.raises(pack.PackError, match="not a zip archive|inside the widget folder"):
+    with pytest.raises(pack.PackError, match=r"not a zip archive|inside the widget folder"):
         pack.pack(folder, output=folder / target)
     assert (folder / target).read_bytes() == before
     result = run_cli("pack", str(folder), "-o", str(folder / target))
