@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Literal
+
+from kommo_scaffold.jsqueries import PATTERNS, parse_tree, query, strings_query
 
 ValueKind = Literal["function", "object", "reference", "other"]
 Node = Any  # tree_sitter.Node; typed loosely so importing this module stays cheap
@@ -30,12 +31,6 @@ _REFERENCE_TYPES = frozenset(("identifier", "member_expression", "call_expressio
                               "subscript_expression", "parenthesized_expression",
                               "shorthand_property_identifier", "await_expression",
                               "ternary_expression", "binary_expression"))
-# Words that are never a name in a script (ES2024 12.7.2, sloppy mode).
-RESERVED = ("break", "case", "catch", "class", "const", "continue", "debugger", "default",
-            "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for",
-            "function", "if", "import", "in", "instanceof", "new", "null", "return", "super",
-            "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with")
-_DEFINE_OWNERS = ("window", "self", "globalThis")
 
 
 # tree-sitter's memory grows with the tokens of a file, up to ~500 bytes a token for flat
@@ -125,7 +120,7 @@ class Module:
             from tree_sitter import QueryCursor
 
             self._matches = {}
-            for index, found in QueryCursor(_query()).matches(self.root):
+            for index, found in QueryCursor(query()).matches(self.root):
                 self._matches.setdefault(PATTERNS[index][0], []).append(found)
         return self._matches.get(pattern, [])
 
@@ -134,7 +129,10 @@ class Module:
 
     def strings(self) -> list[StringLiteral]:
         """Every string and template literal, in source order."""
-        return [literal(self, node) for node in self.nodes("string", "s")]
+        from tree_sitter import QueryCursor
+
+        found = QueryCursor(strings_query()).captures(self.root).get("s", [])
+        return sorted((literal(self, node) for node in found), key=lambda s: s.node.start_byte)
 
     def literal_at(self, offset: int) -> StringLiteral | None:
         """The string or template literal around byte ``offset``, if any (not a comment)."""
@@ -157,91 +155,6 @@ class Module:
 def literal(module: Module, node: Node) -> StringLiteral:
     text = module.text(node)
     return StringLiteral(text[1:-1] if len(text) >= 2 else text, node.start_point.row + 1, node)
-
-
-@cache
-def _language() -> Any:
-    import tree_sitter_javascript
-    from tree_sitter import Language
-
-    return Language(tree_sitter_javascript.language())
-
-
-# One query, run once per file: every pattern the checker needs, by name. A query walks the
-# tree in C; one walk with all patterns costs the same as one walk with one.
-PATTERNS: tuple[tuple[str, str], ...] = (
-    ("string", "[(string) (template_string)] @s"),
-    ("define", '''(call_expression function: (identifier) @f (#eq? @f "define")) @call'''),
-    ("define", '''(call_expression function: (member_expression object: (identifier) @o
-        property: (property_identifier) @f)
-        (#eq? @f "define") (#any-of? @o "window" "self" "globalThis")) @call'''),
-    ("require", '''(call_expression function: (identifier) @f (#any-of? @f "require" "requirejs")
-        arguments: (arguments . (array) @deps))'''),
-    ("callbacks", '''(assignment_expression
-        left: (member_expression property: (property_identifier) @p)
-        (#eq? @p "callbacks") right: (_) @value) @assign'''),
-    ("callbacks", '''(pair key: (property_identifier) @k (#eq? @k "callbacks")
-        value: (object) @value)'''),
-    ("callbacks", '''(pair key: (string (string_fragment) @k) (#eq? @k "callbacks")
-        value: (object) @value)'''),
-    ("callbacks", '''(assignment_expression
-        left: (member_expression object: (member_expression
-            property: (property_identifier) @p) property: (property_identifier) @name)
-        (#eq? @p "callbacks") right: (_) @value) @member'''),
-    ("callbacks", '''(assignment_expression
-        left: (subscript_expression object: (member_expression
-            property: (property_identifier) @p))
-        (#eq? @p "callbacks")) @dynamic'''),
-    ("anonymous", "(expression_statement . [(function_expression) (class)] @node)"),
-    # A reserved word where a name stands: tree-sitter lexes a keyword that cannot appear
-    # in that place as a name (`if (a) { else }`). Checked where a name is a whole
-    # statement or is declared; checking every identifier would double the query's time.
-    ("reserved", "(expression_statement (identifier) @node (#any-of? @node "
-     + " ".join(f'"{word}"' for word in RESERVED) + "))"),
-    ("reserved", "(variable_declarator name: (identifier) @node (#any-of? @node "
-     + " ".join(f'"{word}"' for word in RESERVED) + "))"),
-    # Kommo's public checklist (the checker's KS7xx rules)
-    ("eval", '''(call_expression function: (identifier) @f (#eq? @f "eval")) @node'''),
-    ("eval", '''(call_expression function: (member_expression object: (identifier) @o
-        property: (property_identifier) @f) (#eq? @f "eval")
-        (#any-of? @o "window" "self" "globalThis")) @node'''),
-    ("new_function", '''(new_expression constructor: (identifier) @f
-        (#eq? @f "Function")) @node'''),
-    ("timer_string", '''(call_expression function: [(identifier) @f
-        (member_expression property: (property_identifier) @f)]
-        (#any-of? @f "setTimeout" "setInterval")
-        arguments: (arguments . [(string) (template_string)])) @node'''),
-    ("sync_request", r'''(pair key: [(property_identifier) (string (string_fragment))] @k
-        (#match? @k "^[\"']?async[\"']?$") value: (false)) @node'''),
-    ("script_element", '''(call_expression function: (member_expression
-        property: (property_identifier) @f) (#eq? @f "createElement")
-        arguments: (arguments . (string (string_fragment) @s)
-        (#match? @s "^[sS][cC][rR][iI][pP][tT]$"))) @node'''),
-    ("get_script", '''(call_expression function: (member_expression
-        property: (property_identifier) @f) (#eq? @f "getScript")) @node'''),
-    ("console", '''(call_expression function: (member_expression object: (identifier) @o
-        property: (property_identifier) @f) (#eq? @o "console")
-        (#any-of? @f "log" "debug" "info" "dir" "table" "time")) @node'''),
-    ("app_write", '''(assignment_expression left: (member_expression) @lhs
-        (#match? @lhs "^APP[.\\[]")) @node'''),
-    ("app_write", '''(augmented_assignment_expression left: (member_expression) @lhs
-        (#match? @lhs "^APP[.\\[]")) @node'''),
-    ("string_binding", '''(variable_declarator name: (identifier) @name
-        value: (string (string_fragment) @value))'''),
-)
-
-
-@cache
-def _query() -> Any:
-    from tree_sitter import Query
-
-    return Query(_language(), "\n".join(source for _, source in PATTERNS))
-
-
-def parse_tree(source: bytes) -> Any:
-    from tree_sitter import Parser
-
-    return Parser(_language()).parse(source)
 
 
 def _first_problem(root: Node) -> Node | None:
