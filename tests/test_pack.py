@@ -289,3 +289,13 @@ def test_conflict_markers_stop_pack(make_widget):
     with pytest.raises(pack.PackError, match="KS609"):
         pack.pack(project)
     assert not (project / "dist").exists()
+
+
+def test_script_too_large_to_check_is_not_shipped_unforced(tmp_path):
+    widget = W(tmp_path / "w")
+    widget.raw["lib/huge.js"] = "var a = [" + "1," * 650_000 + "];\n"
+    folder = widget.build()
+    assert [f.rule for f in check.check_path(folder).findings] == ["KS316"]
+    with pytest.raises(pack.PackError, match="KS316"):
+        pack.pack(folder)
+    assert "lib/huge.js" in {i.filename for i in entries(pack.pack(folder, force=True).archive)}

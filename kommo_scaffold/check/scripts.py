@@ -66,10 +66,11 @@ KS218 = rule("KS218", "warning", "Optional area callback missing",
 KS316 = rule("KS316", "warning", "JavaScript file too large to check",
              f"The checker parses files of up to about {MAX_PUNCTUATION:,} tokens (several MB of "
              "real code) to keep its time and memory bounded; this file is bigger, so its "
-             "syntax, callbacks and checklist rules were not checked.",
+             "syntax, callbacks and checklist rules were not checked, and `kommo pack` "
+             "does not ship it without --force.",
              "Check it with `node --check FILE`; split or minify what does not belong in the "
              "widget.",
-             example="a 12 MB script.js bundling a whole UI library")
+             example="a 12 MB script.js bundling a whole UI library", blocks_pack=True)
 KS311 = rule("KS311", "error", "More than one anonymous define() in script.js",
              "RequireJS loads script.js as one module; a second anonymous top-level define() "
              "throws \"Mismatched anonymous define() module\" and the widget does not start "
