@@ -33,24 +33,31 @@ _REFERENCE_TYPES = frozenset(("identifier", "member_expression", "call_expressio
                               "ternary_expression", "binary_expression"))
 
 
-# tree-sitter's memory grows with the tokens of a file, up to ~500 bytes a token for flat
-# repetitions such as a file of `;`. Punctuation bytes count tokens cheaply (in C); a
-# 1.6 MB bundle of lodash and react-dom has ~170,000, so this allows ~5 MB of real code and
-# keeps the worst case under ~300 MB.
-MAX_PUNCTUATION = 600_000
+# tree-sitter's time and memory grow with the tokens of a file: about 60 bytes a token for
+# real code, up to ~400 bytes and several seconds per 100,000 tokens for hostile shapes
+# (a file of `;`, `if(if(if(...`). Tokens are estimated in C: punctuation bytes plus the
+# starts of names and numbers. A 1.6 MB bundle of lodash and react-dom has ~330,000, so the
+# budget checks ~2.5 MB of real code and keeps the worst case near 5 s and 200 MB.
+MAX_TOKENS = 500_000
 _PUNCTUATION = b";,.(){}[]=+-*/%<>!&|?:~^'\"`"
+_WORD_CHARS = bytes(range(48, 58)) + bytes(range(65, 91)) + bytes(range(97, 123)) + b"_$" \
+    + bytes(range(128, 256))
+_WORDS = bytes(ord("a") if byte in _WORD_CHARS else ord(" ") for byte in range(256))
 
 
 class JSTooLarge(Exception):
     """The file has more tokens than the checker parses within its memory budget."""
 
     def __init__(self, tokens: int) -> None:
-        super().__init__(f"about {tokens} tokens; the checker parses at most {MAX_PUNCTUATION}")
+        super().__init__(f"about {tokens:,} tokens; the checker parses at most {MAX_TOKENS:,}")
         self.tokens = tokens
 
 
 def token_estimate(source: bytes) -> int:
-    return len(source) - len(source.translate(None, _PUNCTUATION))
+    """Punctuation bytes plus runs of name characters, counted without a Python loop."""
+    punctuation = len(source) - len(source.translate(None, _PUNCTUATION))
+    words = (b" " + source.translate(_WORDS)).count(b" a")
+    return punctuation + words
 
 
 class JSSyntaxError(Exception):
@@ -351,7 +358,7 @@ def parse_module(source: str | bytes) -> Module:
     JSTooLarge if it is beyond the parsing budget."""
     data = source.encode("utf-8") if isinstance(source, str) else source
     tokens = token_estimate(data)
-    if tokens > MAX_PUNCTUATION:
+    if tokens > MAX_TOKENS:
         raise JSTooLarge(tokens)
     module = Module(source=data, tree=parse_tree(data))
     error = _syntax_error(module)

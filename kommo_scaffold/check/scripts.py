@@ -11,7 +11,7 @@ from kommo_scaffold.check import scriptrefs
 from kommo_scaffold.check.context import Context, as_dict
 from kommo_scaffold.check.registry import rule
 from kommo_scaffold.jsparse import (
-    MAX_PUNCTUATION,
+    MAX_TOKENS,
     Callbacks,
     JSSyntaxError,
     JSTooLarge,
@@ -64,7 +64,7 @@ KS218 = rule("KS218", "warning", "Optional area callback missing",
              uncertain="Kommo's Salesbot SDK page does not say what happens without it; the "
              "bot builder is seen to show the step without settings.")
 KS316 = rule("KS316", "warning", "JavaScript file too large to check",
-             f"The checker parses files of up to about {MAX_PUNCTUATION:,} tokens (several MB of "
+             f"The checker parses files of up to about {MAX_TOKENS:,} tokens (several MB of "
              "real code) to keep its time and memory bounded; this file is bigger, so its "
              "syntax, callbacks and checklist rules were not checked, and `kommo pack` "
              "does not ship it without --force.",
