@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from check_helpers import W, png
 
 from kommo_scaffold import check
@@ -220,3 +221,21 @@ def test_salesbot_settings_callback_is_optional(tmp_path):
     report = check.check_path(w.build())
     assert findings(report) == {("KS218", "script.js")}
     assert not report.errors
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P", "L", "1", "I;16"])
+def test_png_reader_agrees_with_pillow(mode):
+    import io
+
+    from PIL import Image
+
+    from kommo_scaffold.check.images import _image_size
+
+    buffer = io.BytesIO()
+    Image.new(mode, (240, 84)).save(buffer, "PNG", optimize=mode == "P")
+    data = buffer.getvalue()
+    assert _image_size(data) == (240, 84)
+    broken = bytearray(data)
+    broken[40] ^= 0xFF  # inside a chunk: its CRC no longer matches
+    assert _image_size(bytes(broken)) is None
+    assert _image_size(data[:-12]) is None  # no IEND
