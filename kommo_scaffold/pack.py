@@ -121,8 +121,9 @@ def _tracked_by_git(path: Path) -> bool:
     return result.returncode == 0
 
 
-def check_output(target: Path) -> None:
-    """Refuse an output path that would overwrite anything but an earlier archive."""
+def check_output(target: Path, chosen: bool = True) -> None:
+    """Refuse an output path that would overwrite anything but an earlier archive (and,
+    for a path the user chose with -o, anything git tracks)."""
     if target.is_symlink():
         raise PackError(f"{target} is a symbolic link; give the archive a path of its own")
     if not target.exists():
@@ -139,7 +140,7 @@ def check_output(target: Path) -> None:
     if head and head not in _ZIP_MAGIC:
         raise PackError(f"{target} exists and is not a zip archive; pack never overwrites "
                         "other files (give another -o path)")
-    if _tracked_by_git(target):
+    if chosen and _tracked_by_git(target):
         raise PackError(f"{target} is tracked by git; pack never overwrites a tracked file "
                         "(give another -o path)")
 
@@ -188,7 +189,7 @@ def pack(path: Path, output: Path | None = None, force: bool = False,
         raise PackUsageError(f"--bump must be one of {', '.join(BUMP_PARTS)}, not {bump!r}")
     root, project = widget_root(Path(path))
     archive_path = Path(output) if output is not None else project / "dist" / "widget.zip"
-    check_output(archive_path)
+    check_output(archive_path, chosen=output is not None)
     inside = _relative_to(archive_path, root)
     if inside is not None and not inside.startswith(tuple(f"{d}/" for d in SKIP_TOP_DIRS)):
         raise PackError(f"{archive_path} is inside the widget folder, so the next pack would "
