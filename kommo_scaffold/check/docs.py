@@ -42,7 +42,7 @@ def rules_markdown() -> str:
         out += ["", f'<a id="{rule.id.lower()}"></a>', "", f"### {rule.id}: {rule.title}", "",
                 f"Severity: **{severity}**", "", f"Why: {rule.why}", "", f"Fix: {rule.fix}"]
         if rule.example:
-            out += ["", "Example:", "", "```", rule.example, "```"]
+            out += ["", "Example:", "", "```text", rule.example, "```"]
         if rule.uncertain:
             out += ["", f"Uncertain: {rule.uncertain}"]
     return "\n".join(out) + "\n" + appendix()
