@@ -49,7 +49,10 @@ KS307 = rule("KS307", "error", "Callback is not a function",
              "boolean).", "Assign a function or a reference to one.")
 KS214 = rule("KS214", "error", "Area callback missing in script.js",
              "Kommo calls this callback in the area; without it the area does nothing or "
-             "throws.", "Add the callback to the callbacks object in script.js.")
+             "throws.", "Add the callback to the callbacks object in script.js.",
+             uncertain="Kommo's docs list the callbacks each area calls, not what happens "
+             "when one is missing; a callback the docs call optional "
+             "(salesbotDesignerSettings) is KS218, a warning, instead.")
 KS215 = rule("KS215", "note", "tasks.selected without todo.selected",
              "amoCRM widgets use tasks.selected; Kommo's docs name it todo.selected.",
              "Point both names at the same function: `todo: {selected: fn}, tasks: "
