@@ -114,6 +114,12 @@ def validate(answers: dict[str, Any]) -> None:
     if code is not None and not WIDGET_CODE_RE.match(str(code)):
         raise UsageError(f"Widget code {code!r} is invalid: use Latin letters, digits and _, "
                          "starting with a lower-case letter (e.g. deal_helper)")
+    if "widget_version" in answers:
+        from kommo_scaffold.version import problem
+
+        reason = problem(answers["widget_version"])
+        if reason:
+            raise UsageError(f"widget_version {reason}")
     if "widget_name" in answers and not str(answers["widget_name"]).strip():
         raise UsageError("The widget name must not be empty")
     if "locales" in answers:

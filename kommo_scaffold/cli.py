@@ -340,12 +340,18 @@ def check_command(
     output_format: Annotated[OutputFormat, typer.Option("--format", help="Report format.")]
     = OutputFormat.TEXT,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    explain: Annotated[str | None, typer.Option("--explain", metavar="RULE",
+                                                help="Explain a rule (e.g. KS302) and "
+                                                "exit.")] = None,
 ) -> None:
     """Find what Kommo would reject in a widget, before you upload it."""
 
     def action() -> int:
         from kommo_scaffold import check
 
+        if explain is not None:
+            typer.echo(check.explain_or_fail(explain), nl=False)
+            return 0
         report = check.check_path(project_root.widget_target(path))
         typer.echo(check.format_report(report, output_format.value), nl=False)
         return report.exit_code(strict=strict)

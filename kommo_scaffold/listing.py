@@ -1,6 +1,5 @@
-"""Kommo's text limits for listed (public) integrations.
-
-Source: the public integration checklist, https://developers.kommo.com/docs/getting-listed.
+"""Kommo's text limits for listed (public) integrations, from the public-integration
+checklist (https://developers.kommo.com/docs/getting-listed).
 
 Shared by the checker (rules KS706-KS708) and kommo-new, which warns at once when an answer
 breaks them. Private widgets may ignore them, so they are warnings, never errors.

@@ -1,10 +1,13 @@
 """`kommo pack`: build the widget.zip Kommo expects, byte for byte reproducible.
 
-Files sit at the archive root; editor, OS and VCS junk, the back end and the answers file
-stay out. Entries are sorted and carry a fixed date and fixed permissions, so the same
-widget always gives the same bytes. `check` runs first and pack refuses on errors unless
-forced. `--bump` raises widget.version only once the check has passed (a refused pack changes
-nothing), and the new manifest is written only after the archive is built.
+The widget is read once, by the checker's reader: the zip holds exactly the bytes `check`
+judged, so a file changed or a link swapped in between cannot slip into the upload. Files
+sit at the archive root; editor, OS and VCS junk, the back end and the answers file stay out.
+Entries are sorted and carry a fixed date and fixed permissions, so the same widget always
+gives the same bytes. Pack refuses on errors (and on endpoints Kommo cannot reach) unless
+forced. `--bump` raises widget.version only once the check has passed (a refused pack
+changes nothing), and the new manifest is written only after the archive is built. `-o`
+only ever replaces an earlier archive: never a source file or anything git tracks.
 """
 
 from __future__ import annotations
@@ -12,24 +15,29 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kommo_scaffold import check
-from kommo_scaffold.errors import ScaffoldError
+from kommo_scaffold import check, version
+from kommo_scaffold.check.reader import SKIP_TOP_DIRS
+from kommo_scaffold.check.report import printable
+from kommo_scaffold.errors import ScaffoldError, UsageError
 
-BUMP_PARTS = ("patch", "minor", "major")
+BUMP_PARTS = version.BUMP_PARTS
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644
-# Folders that never go into the archive from a widget folder (the default output lives in
-# dist/; back ends run on your server, not in Kommo).
-SKIP_TOP_DIRS = frozenset(("dist", "backend"))
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 class PackError(ScaffoldError):
-    """The widget cannot be packed; the message says why."""
+    """The widget cannot be packed, or pack refuses to; the message says why. Exit 1."""
+
+
+class PackUsageError(UsageError):
+    """The command line asks for something pack cannot do (a bad --bump, a zip). Exit 2."""
 
 
 @dataclass
@@ -47,13 +55,14 @@ class PackResult:
         lines = [f"Packed {len(self.files)} files into {self.archive} "
                  f"({_human(self.size)})"]
         for name, size in self.files:
-            lines.append(f"  {name}  {_human(size)}")
+            lines.append(f"  {printable(name)}  {_human(size)}")
         if self.bumped_from is not None:
             lines.append(f"widget.version {self.bumped_from} -> {self.version}")
         elif self.version:
             lines.append(f"widget.version {self.version}")
         if self.report is not None:
-            prefix = "packed despite errors (--force): " if self.forced else "check: "
+            despite = "errors" if self.report.errors else "warnings"
+            prefix = f"packed despite {despite} (--force): " if self.forced else "check: "
             lines.append(prefix + check.summary_line(self.report))
         return "\n".join(lines)
 
@@ -64,48 +73,18 @@ def _human(size: int) -> str:
 
 def widget_root(path: Path) -> tuple[Path, Path]:
     """(widget folder, project folder) for a kommo-new project or a plain widget folder."""
-    try:
-        kind, root, _ = check.locate(path)
-    except check.CheckUsageError as error:
-        raise PackError(str(error)) from None
+    kind, root, _ = check.locate(path)
     if kind == "archive":
-        raise PackError(f"{path} is an archive; pack a widget folder or a kommo-new project")
+        raise PackUsageError(f"{path} is an archive; pack a widget folder or a kommo-new "
+                             "project")
     return root, (root.parent if kind == "widget project" else root)
 
 
-def collect(root: Path, exclude: Path | None = None) -> list[str]:
-    """Posix paths of the files to pack, sorted; junk, links and the output left out."""
-    names: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        rel_dir = here.relative_to(root)
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if d not in check.JUNK_DIRS and not (here / d).is_symlink()
-            and not (rel_dir == Path(".") and d in SKIP_TOP_DIRS))
-        for filename in filenames:
-            full = here / filename
-            rel = full.relative_to(root).as_posix()
-            if full.is_symlink() or not full.is_file():
-                continue
-            if check._is_junk(tuple(rel.split("/"))):
-                continue
-            if exclude is not None and full.resolve() == exclude.resolve():
-                continue
-            names.append(rel)
-    return sorted(names)
-
-
-def bump_version(version: str, part: str) -> str:
-    match = re.fullmatch(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?", version.strip())
-    if not match:
-        raise PackError(f"cannot bump widget.version {version!r}: it is not like 1.2.3")
-    major, minor, patch = (int(x or 0) for x in match.groups())
-    if part == "major":
-        return f"{major + 1}.0.0"
-    if part == "minor":
-        return f"{major}.{minor + 1}.0"
-    return f"{major}.{minor}.{patch + 1}"
+def bump_version(old: str, part: str) -> str:
+    try:
+        return version.bump(old, part)
+    except ValueError as error:
+        raise PackError(f"cannot bump: {error}") from None
 
 
 def bumped_manifest(text: str, part: str) -> tuple[str, str, str]:
@@ -131,19 +110,58 @@ def bumped_manifest(text: str, part: str) -> tuple[str, str, str]:
     return updated, old, new
 
 
-def _zip_bytes_to(target: Path, root: Path, names: list[str],
-                  overrides: dict[str, bytes]) -> None:
+def _tracked_by_git(path: Path) -> bool:
+    try:
+        result = subprocess.run(
+            ["git", "ls-files", "--error-unmatch", "--", path.name], cwd=path.parent,
+            capture_output=True, check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"})
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return result.returncode == 0
+
+
+def check_output(target: Path, chosen: bool = True) -> None:
+    """Refuse an output path that would overwrite anything but an earlier archive (and,
+    for a path the user chose with -o, anything git tracks)."""
+    if target.is_symlink():
+        raise PackError(f"{target} is a symbolic link; give the archive a path of its own")
+    if not target.exists():
+        return
+    if target.is_dir():
+        raise PackError(f"{target} is a folder; give a file name such as widget.zip")
+    if not target.is_file():
+        raise PackError(f"{target} is not a regular file; give a file name such as widget.zip")
+    try:
+        with target.open("rb") as stream:
+            head = stream.read(4)
+    except OSError as error:
+        raise PackError(f"cannot write {target}: {error.strerror}") from None
+    if head and head not in _ZIP_MAGIC:
+        raise PackError(f"{target} exists and is not a zip archive; pack never overwrites "
+                        "other files (give another -o path)")
+    if chosen and _tracked_by_git(target):
+        raise PackError(f"{target} is tracked by git; pack never overwrites a tracked file "
+                        "(give another -o path)")
+
+
+def _relative_to(path: Path, folder: Path) -> str | None:
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except (ValueError, OSError):
+        return None
+
+
+def _zip_to(target: Path, data: dict[str, bytes]) -> None:
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED,
                          compresslevel=9) as archive:
-        for name in names:
+        for name in sorted(data):
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, so external_attr means the same everywhere
             info.external_attr = FILE_MODE << 16
-            data = overrides.get(name)
-            if data is None:
-                data = (root / name).read_bytes()
-            archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            archive.writestr(info, data[name], compress_type=zipfile.ZIP_DEFLATED,
+                             compresslevel=9)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -158,46 +176,62 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _refusal(report: check.Report, blockers: list[check.Finding]) -> str:
+    first = blockers[0]
+    return (f"check found {check.summary_line(report)}; first: {first.where()}: {first.rule} "
+            f"{printable(first.message)} (run `kommo check`, or pack with --force)")
+
+
 def pack(path: Path, output: Path | None = None, force: bool = False,
          bump: str | None = None) -> PackResult:
     """Check, optionally bump widget.version, then write a deterministic widget.zip."""
     if bump is not None and bump not in BUMP_PARTS:
-        raise PackError(f"--bump must be one of {', '.join(BUMP_PARTS)}, not {bump!r}")
+        raise PackUsageError(f"--bump must be one of {', '.join(BUMP_PARTS)}, not {bump!r}")
     root, project = widget_root(Path(path))
     archive_path = Path(output) if output is not None else project / "dist" / "widget.zip"
-    if archive_path.exists() and archive_path.is_dir():
-        raise PackError(f"{archive_path} is a folder; give a file name such as widget.zip")
-
-    report = check.check_path(Path(path))
-    if report.errors and not force:
-        first = report.errors[0]
-        raise PackError(f"check found {check.summary_line(report)}; first: {first.where()}: "
-                        f"{first.rule} {first.message} (run `kommo check`, or pack with "
-                        "--force)")
-
-    names = collect(root, exclude=archive_path)
-    if "manifest.json" not in names:
+    check_output(archive_path, chosen=output is not None)
+    inside = _relative_to(archive_path, root)
+    if inside is not None and not inside.startswith(tuple(f"{d}/" for d in SKIP_TOP_DIRS)):
+        raise PackError(f"{archive_path} is inside the widget folder, so the next pack would "
+                        "ship it; write it to dist/ or outside the widget")
+    widget = check.read(Path(path), exclude=frozenset({inside} if inside else ()))
+    report = check.check_widget(widget, str(path))
+    blockers = report.pack_blockers
+    if blockers and not force:
+        raise PackError(_refusal(report, blockers))
+    unread = sorted(name for name in widget.sizes if name not in widget.data)
+    if unread:
+        raise PackError(f"cannot pack {printable(unread[0])}: it could not be read "
+                        "(see `kommo check`)")
+    if "manifest.json" not in widget.data:
         raise PackError(f"{root} has no manifest.json")
-    overrides: dict[str, bytes] = {}
-    version: str | None = None
+    data = dict(widget.data)
+    found = None
     old: str | None = None
-    manifest_path = root / "manifest.json"
     if bump is not None:
         try:
-            text = manifest_path.read_bytes().decode("utf-8")
+            text = data["manifest.json"].decode("utf-8")
         except UnicodeDecodeError:
             raise PackError("cannot bump: manifest.json is not UTF-8") from None
-        updated, old, version = bumped_manifest(text, bump)
-        overrides["manifest.json"] = updated.encode("utf-8")
+        updated, old, found = bumped_manifest(text, bump)
+        data["manifest.json"] = updated.encode("utf-8")
     else:
         try:
-            manifest = json.loads(manifest_path.read_text("utf-8-sig"))
-            found = manifest.get("widget", {}).get("version") if isinstance(manifest, dict) \
+            manifest = json.loads(data["manifest.json"].decode("utf-8-sig"))
+            value = manifest.get("widget", {}).get("version") if isinstance(manifest, dict) \
                 else None
-            version = found if isinstance(found, str) else None
+            found = value if isinstance(value, str) else None
         except (ValueError, AttributeError):
-            version = None
+            found = None
+    _write(archive_path, data, root / "manifest.json" if bump is not None else None)
+    return PackResult(archive=archive_path, files=[(name, len(data[name])) for name in
+                                                   sorted(data)],
+                      size=archive_path.stat().st_size, version=found, bumped_from=old,
+                      report=report, forced=bool(blockers))
 
+
+def _write(archive_path: Path, data: dict[str, bytes], manifest_path: Path | None) -> None:
+    """The archive, then (with --bump) the manifest; nothing half-written on any failure."""
     try:
         archive_path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=archive_path.parent,
@@ -205,18 +239,12 @@ def pack(path: Path, output: Path | None = None, force: bool = False,
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            _zip_bytes_to(tmp, root, names, overrides)
+            _zip_to(tmp, data)
             os.chmod(tmp, 0o644)
-            if "manifest.json" in overrides:
-                _write_atomic(manifest_path, overrides["manifest.json"])
+            if manifest_path is not None:
+                _write_atomic(manifest_path, data["manifest.json"])
             os.replace(tmp, archive_path)
         finally:
             tmp.unlink(missing_ok=True)
     except OSError as error:
         raise PackError(f"cannot write {archive_path}: {error.strerror or error}") from None
-
-    sizes = [(name, len(overrides[name]) if name in overrides else (root / name).stat().st_size)
-             for name in names]
-    return PackResult(archive=archive_path, files=sizes, size=archive_path.stat().st_size,
-                      version=version, bumped_from=old, report=report,
-                      forced=bool(report.errors))

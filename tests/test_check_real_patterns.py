@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from check_helpers import W, png
 
 from kommo_scaffold import check
@@ -202,3 +203,39 @@ def test_window_define_dev_loader_without_switch_is_an_error(tmp_path):
     w.script = "window.define(['http://localhost:9000/script.js'], function (w) { return w; });"
     report = check.check_path(w.build())
     assert findings(report) == {("KS308", "script.js")}, check.format_report(report, "text")
+
+
+def test_texts_of_blocks_kommo_ignores_are_not_errors(tmp_path):
+    """An `advanced` block left behind without its area: Kommo ignores the block, so its
+    missing i18n key is not an error; the unused block is the one finding."""
+    w = W(tmp_path / "leftover")
+    w.manifest["advanced"] = {"title": "advanced.title"}
+    report = check.check_path(w.build())
+    assert findings(report) == {("KS213", "manifest.json")}, check.format_report(report, "text")
+
+
+def test_salesbot_settings_callback_is_optional(tmp_path):
+    w = W(tmp_path / "bot")
+    w.add_area("salesbot_designer")
+    w.callbacks.remove("salesbotDesignerSettings")
+    report = check.check_path(w.build())
+    assert findings(report) == {("KS218", "script.js")}
+    assert not report.errors
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P", "L", "1", "I;16"])
+def test_png_reader_agrees_with_pillow(mode):
+    import io
+
+    from PIL import Image
+
+    from kommo_scaffold.check.images import _image_size
+
+    buffer = io.BytesIO()
+    Image.new(mode, (240, 84)).save(buffer, "PNG", optimize=mode == "P")
+    data = buffer.getvalue()
+    assert _image_size(data) == (240, 84)
+    broken = bytearray(data)
+    broken[40] ^= 0xFF  # inside a chunk: its CRC no longer matches
+    assert _image_size(bytes(broken)) is None
+    assert _image_size(data[:-12]) is None  # no IEND

@@ -161,6 +161,35 @@ DUPLICATE = ('{"widget": {"name": "widget.name", "name": "widget.name", "descrip
              '"installation": false}, "locations": ["lcard-1"]}')
 LOADER = "define(['http://localhost:8080/script.js'], function (widget) { return widget; });\n"
 
+TWO_DEFINES = ("define([], function () { return {}; });\n"
+               "define(['jquery'], function ($) {\n  return function () {\n"
+               "    this.callbacks = {render: function () { return true; }, "
+               "init: function () { return true; }, bind_actions: function () { return true; },"
+               " settings: function () {}, onSave: function () { return true; }};\n"
+               "    return this;\n  };\n});\n")
+def callbacks_script(core: str) -> str:
+    return ("define(['jquery'], function ($) {\n  return function () {\n    var self = this;\n"
+            f"    this.callbacks = {{{core}, settings: function () {{}}, "
+            "onSave: function () { return true; }};\n    return this;\n  };\n});\n")
+
+
+DELEGATE = ("define(['./build/app.js'], (m) => function () { return m.default(this); });\n")
+DELEGATE_TARGET = ("define([], function () { return {default: function (w) {\n"
+                   "  w.callbacks = {render: () => true, init: () => true,\n"
+                   "    bind_actions: () => true,"
+                   "\n    settings: function () {}, onSave: () => true};\n  return w; }}; });\n")
+
+
+def link_style(w: W, tmp: Path) -> Path:
+    """style.css is a link to a file outside the widget."""
+    outside = tmp / "outside.css"
+    outside.write_text("a { color: red; }\n")
+    root = w.build()
+    (root / "style.css").unlink()
+    (root / "style.css").symlink_to(outside)
+    return root
+
+
 # rule -> (setup that triggers it, setup that passes)
 CASES: dict[str, tuple[Setup, Setup]] = {
     "KS001": (nothing, nothing),  # see test_internal_failure_is_a_finding
@@ -177,6 +206,9 @@ CASES: dict[str, tuple[Setup, Setup]] = {
               top("settings", {"login": {"name": "settings.login", "type": "users"}})),
     "KS111": (mf(code="deal_notes", secret_key="abc"), nothing),
     "KS112": (raw("manifest.json", DUPLICATE), nothing),
+    "KS113": (mf(version="1.2.3.4"), mf(version="1.2")),
+    "KS114": (areas_("sms", then=top("sms", {"endpoint": "https://example.com/sms"})),
+              areas_("sms")),
     "KS201": (top("locations", {"lcard": 1, "settings": 1}), nothing),
     "KS202": (locs("lcrd-1", "settings"), locs("lcard-1", "settings")),
     "KS203": (locs("lcard-1", "settings-1", "everywhere-0"),
@@ -197,6 +229,11 @@ CASES: dict[str, tuple[Setup, Setup]] = {
                   w, "callbacks", [*w.callbacks[:-1], "tasks.selected"])),
               areas_("tlist-1")),
     "KS216": (areas_("widget_page", then=delete("images/menu.svg")), areas_("widget_page")),
+    "KS217": (chain(locs("lcard-1"), top("settings", {"map": {"name": "settings.login",
+                                                              "type": "custom"}})),
+              top("settings", {"map": {"name": "settings.login", "type": "custom"}})),
+    "KS218": (areas_("salesbot_designer", callbacks_drop=("salesbotDesignerSettings",)),
+              areas_("salesbot_designer")),
     "KS301": (delete("script.js"), nothing),
     "KS302": (script("define(['jquery'], function ($) {\n  var a = [1, 2;\n});\n"), nothing),
     "KS303": (script("var callbacks = {render: 1};\n"), nothing),
@@ -217,6 +254,21 @@ CASES: dict[str, tuple[Setup, Setup]] = {
     "KS310": (js("if (localStorage.getItem('w_is_dev')) { require(['ht' + 'tp://x']); } "
                  "var DEV = 'http://localhost:9000/api';"),
               js("var API = 'https://api.my-company.io/api';")),
+    "KS311": (script(TWO_DEFINES), nothing),
+    "KS312": (script("define(['{{BASE_PATH}}/app.js'], function (app) { return app; });\n"),
+              script("define(['./app.js'], function (app) { return app; });\n"
+                     "// built from {{BASE_PATH}} by the build step\n")),
+    "KS313": (script(DELEGATE), chain(script(DELEGATE), raw("build/app.js", DELEGATE_TARGET))),
+    "KS314": (script(callbacks_script(
+        "render: function () { self.x = 1; function f() { return true; } }, init: () => false,"
+        " bind_actions: function () { if (x) { return; } return undefined; }")),
+              script(callbacks_script(
+        "render: function () { return self.ready(); }, init: async () => true, "
+        "bind_actions() { if (x) { return false; } return !0; }"))),
+    "KS315": (js("var CODE = 'deal_notes'; $('#work-area-' + CODE).html('');"),
+              js("var CODE = self.get_settings().widget_code; $('#work-area-' + CODE);")),
+    "KS316": (raw("lib/huge.js", "var a = [" + "1," * 650_000 + "];\n"),
+              raw("lib/small.js", "var a = [" + "1," * 1_000 + "];\n")),
     "KS401": (lambda w, _: w.manifest["widget"]["locale"].append("es"), two_locales()),
     "KS402": (raw("i18n/en.json", "[1]\n"), nothing),
     "KS403": (i18n_en("widget.short_description", None), nothing),
@@ -227,7 +279,8 @@ CASES: dict[str, tuple[Setup, Setup]] = {
     "KS407": (lambda w, _: w.add_locale("ru"), lambda w, _: w.add_locale("tr")),
     "KS408": (raw("i18n/es.json", '{"widget": {}}\n'), nothing),
     "KS501": (delete("images/logo_small.png"), nothing),
-    "KS502": (logo("logo.png", (130, 100), "JPEG"), logo("logo.png", (130, 100))),
+    # a JPEG named .png is KS610 (content does not match the name); BMP is no format we sniff
+    "KS502": (logo("logo.png", (130, 100), "BMP"), logo("logo.png", (130, 100))),
     "KS503": (logo("logo.png", None), nothing),
     "KS504": (logo("logo_main.png", (100, 100)), logo("logo_main.png", (400, 272))),
     "KS505": (logo("logo_medium.png", (120, 42)), logo("logo_medium.png", (240, 84))),
@@ -242,6 +295,12 @@ CASES: dict[str, tuple[Setup, Setup]] = {
     "KS606": (huge_declared, zipped()),
     "KS607": (zipped(wrapper="deal-notes/"), zipped()),
     "KS608": (corrupt_entry, zipped()),
+    "KS609": (raw("style.css", "a {\n<<<<<<< ours\n  color: red;\n=======\n  color: blue;\n"
+                               ">>>>>>> theirs\n}\n"),
+              raw("README.md", "Title\n=======\n\nText.\n")),
+    "KS610": (raw("images/menu.svg", png(10, 10)),
+              raw("images/menu.svg", '<svg xmlns="http://www.w3.org/2000/svg"/>\n')),
+    "KS611": (lambda w, tmp: link_style(w, tmp), nothing),
     "KS701": (js("var data = eval('(' + text + ')');"), js("var data = JSON.parse(text);")),
     "KS702": (js("$.ajax({url: '/api/v4/leads', async: false});"),
               js("$.ajax({url: '/api/v4/leads', async: true});")),
@@ -255,8 +314,8 @@ CASES: dict[str, tuple[Setup, Setup]] = {
               i18n_en("widget.short_description", "x" * 50)),
     "KS708": (i18n_en("widget.description", "Hi <script>alert(1)</script>"),
               i18n_en("widget.description", "See <a href='https://my-company.io'>docs</a>")),
-    "KS709": (areas_("sms", then=top("sms", {"endpoint": "https://example.com/sms"})),
-              areas_("sms")),
+    "KS709": (js("var DOCS = 'https://example.com/help';"),
+              js("var DOCS = 'https://my-company.io/help';")),
 }
 
 

@@ -7,7 +7,7 @@ import os
 import zipfile
 
 import pytest
-from check_helpers import W
+from check_helpers import W, generated_warnings_ok
 from conftest import run_cli
 
 from kommo_scaffold import check, pack
@@ -19,7 +19,8 @@ def entries(path):
 
 
 def test_pack_project_twice_gives_identical_bytes(make_widget):
-    project = make_widget(locations=["lcard", "digital_pipeline", "settings"])
+    project = make_widget(locations=["lcard", "digital_pipeline", "settings"],
+                          backend_url="https://hooks.my-company.io/w")
     first = pack.pack(project)
     data = first.archive.read_bytes()
     os.utime(project / "widget" / "script.js", (1, 1))  # mtimes must not matter
@@ -30,7 +31,8 @@ def test_pack_project_twice_gives_identical_bytes(make_widget):
 
 def test_archive_layout(make_widget):
     """Files at the root, sorted, fixed date and mode; no backend, answers, git or junk."""
-    project = make_widget(locations=["digital_pipeline", "lcard"])
+    project = make_widget(locations=["digital_pipeline", "lcard"],
+                          backend_url="https://hooks.my-company.io/w")
     widget = project / "widget"
     for junk in (".DS_Store", "Thumbs.db", "script.js~", ".script.js.swp", "images/._logo.png"):
         (widget / junk).write_bytes(b"junk")
@@ -47,7 +49,7 @@ def test_archive_layout(make_widget):
     assert not any(n.endswith(("~", ".swp", ".DS_Store", "Thumbs.db")) for n in names)
     assert ".copier-answers.yml" not in names
     expected = sorted(p.relative_to(widget).as_posix() for p in widget.rglob("*")
-                      if p.is_file() and not check._is_junk(p.relative_to(widget).parts))
+                      if p.is_file() and not check.is_junk(p.relative_to(widget).parts))
     assert names == expected
     for info in infos:
         assert info.date_time == (1980, 1, 1, 0, 0, 0)
@@ -59,7 +61,8 @@ def test_packed_zip_passes_check(make_widget):
     project = make_widget(locations=["lcard", "llist", "settings", "ai_agent"])
     result = pack.pack(project)
     report = check.check_path(result.archive)
-    assert not report.errors and not report.warnings, check.format_report(report, "text")
+    assert not report.errors and not generated_warnings_ok(report), \
+        check.format_report(report, "text")
     assert report.kind == "archive"
 
 
@@ -126,7 +129,7 @@ def test_bump_errors(tmp_path):
     folder = widget.build()
     with pytest.raises(pack.PackError, match="cannot bump"):
         pack.pack(folder, bump="patch")
-    with pytest.raises(pack.PackError, match="--bump must be"):
+    with pytest.raises(pack.PackUsageError, match="--bump must be"):
         pack.pack(folder, bump="huge")
     assert not (folder / "dist").exists()
 
@@ -170,3 +173,129 @@ def test_warnings_do_not_stop_pack(tmp_path):
     widget.extra_js = "    console.log('x');"
     result = pack.pack(widget.build())
     assert "check: 0 errors, 1 warning" in result.summary()
+
+
+def git_init(folder):
+    from conftest import user_git
+
+    user_git(folder, "init", "-q")
+    user_git(folder, "add", "-A")
+    user_git(folder, "commit", "-qm", "widget")
+
+
+@pytest.mark.parametrize("target", ["script.js", "README.md", ".copier-answers.yml",
+                                    "notes.txt"])
+def test_output_never_overwrites_a_source_file(tmp_path, target):
+    widget = W(tmp_path / "w")
+    widget.raw.update({"README.md": "# Deal notes\n", "notes.txt": "my notes\n"})
+    folder = widget.build()
+    (folder / ".copier-answers.yml").write_text("_commit: v0.1.0\n")
+    before = (folder / target).read_bytes()
+    with pytest.raises(pack.PackError, match=r"not a zip archive|inside the widget folder"):
+        pack.pack(folder, output=folder / target)
+    assert (folder / target).read_bytes() == before
+    result = run_cli("pack", str(folder), "-o", str(folder / target))
+    assert result.returncode == 1 and "error: " in result.stderr
+    assert (folder / target).read_bytes() == before
+
+
+def test_output_never_overwrites_a_tracked_zip_but_replaces_its_own(tmp_path):
+    folder = W(tmp_path / "w").build()
+    out = folder / "dist" / "release.zip"
+    first = pack.pack(folder, output=out)
+    again = pack.pack(folder, output=out)  # our own earlier archive: replaced
+    assert again.archive == first.archive == out
+    assert not any(i.filename.startswith("dist/") for i in entries(out))  # never packs itself
+    git_init(folder)
+    before = out.read_bytes()
+    with pytest.raises(pack.PackError, match="tracked by git"):
+        pack.pack(folder, output=out)
+    assert out.read_bytes() == before
+
+
+def test_output_inside_the_widget_is_refused(make_widget, tmp_path):
+    """The next pack would ship it: only dist/ (never packed) or outside the widget."""
+    project = make_widget(locations=["lcard", "settings"])
+    with pytest.raises(pack.PackError, match="inside the widget folder"):
+        pack.pack(project, output=project / "widget" / "release.zip")
+    assert not (project / "widget" / "release.zip").exists()
+    assert pack.pack(project, output=project / "release.zip").archive.is_file()
+    folder = W(tmp_path / "plain").build()
+    with pytest.raises(pack.PackError, match="inside the widget folder"):
+        pack.pack(folder, output=folder / "my.zip")
+
+
+def test_output_symlink_is_refused(tmp_path):
+    folder = W(tmp_path / "w").build()
+    (tmp_path / "elsewhere.zip").write_bytes(b"")
+    link = tmp_path / "link.zip"
+    link.symlink_to(tmp_path / "elsewhere.zip")
+    with pytest.raises(pack.PackError, match="symbolic link"):
+        pack.pack(folder, output=link)
+
+
+def test_exit_codes_follow_the_convention(tmp_path):
+    """0 done, 1 refused, 2 usage error or unreadable input (as check)."""
+    folder = W(tmp_path / "w").build()
+    assert run_cli("pack", str(tmp_path / "nope")).returncode == 2
+    assert run_cli("check", str(tmp_path / "nope")).returncode == 2
+    assert run_cli("pack", "--bump", "huge", str(folder)).returncode == 2
+    assert run_cli("check", "--format", "xml", str(folder)).returncode == 2
+    archive = tmp_path / "w.zip"
+    assert run_cli("pack", str(folder), "-o", str(archive)).returncode == 0
+    assert run_cli("pack", str(archive)).returncode == 2  # a zip is not a widget folder
+    broken = W(tmp_path / "broken")
+    broken.deleted.add("images/logo.png")
+    result = run_cli("pack", str(broken.build()))
+    assert result.returncode == 1 and "KS501" in result.stderr
+
+
+def test_endpoints_kommo_cannot_reach_stop_pack_unless_forced(tmp_path):
+    widget = W(tmp_path / "w")
+    widget.add_area("sms")
+    widget.manifest["sms"]["endpoint"] = "http://localhost:8000/sms"
+    folder = widget.build()
+    report = check.check_path(folder)
+    assert [f.rule for f in report.findings] == ["KS114"] and not report.errors
+    with pytest.raises(pack.PackError, match="KS114"):
+        pack.pack(folder)
+    assert "packed despite warnings" in pack.pack(folder, force=True).summary()
+
+
+def test_bump_refuses_what_the_version_definition_refuses(tmp_path):
+    widget = W(tmp_path / "w")
+    widget.manifest["widget"]["version"] = "1.2.3.4"
+    folder = widget.build()
+    assert "KS113" in check.check_path(folder).rules()
+    with pytest.raises(pack.PackError, match="cannot bump"):
+        pack.pack(folder, bump="patch")
+    assert json.loads((folder / "manifest.json").read_text())["widget"]["version"] == "1.2.3.4"
+
+
+def test_conflict_markers_stop_pack(make_widget):
+    """What `kommo update` leaves after a conflict: check errors, pack refuses."""
+    project = make_widget(locations=["lcard", "settings"])
+    script = project / "widget" / "script.js"
+    text = script.read_text("utf-8")
+    marked = text.replace("      render: function", "<<<<<<< ours\n      render: function", 1)
+    marked = marked.replace("      init: function",
+                            "=======\n      render: () => true,\n>>>>>>> theirs\n"
+                            "      init: function", 1)
+    assert marked != text
+    script.write_text(marked)
+    report = check.check_path(project)
+    assert "KS609" in report.rules() and report.errors
+    assert "KS304" not in report.rules()
+    with pytest.raises(pack.PackError, match="KS609"):
+        pack.pack(project)
+    assert not (project / "dist").exists()
+
+
+def test_script_too_large_to_check_is_not_shipped_unforced(tmp_path):
+    widget = W(tmp_path / "w")
+    widget.raw["lib/huge.js"] = "var a = [" + "1," * 650_000 + "];\n"
+    folder = widget.build()
+    assert [f.rule for f in check.check_path(folder).findings] == ["KS316"]
+    with pytest.raises(pack.PackError, match="KS316"):
+        pack.pack(folder)
+    assert "lib/huge.js" in {i.filename for i in entries(pack.pack(folder, force=True).archive)}

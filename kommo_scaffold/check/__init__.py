@@ -1,0 +1,93 @@
+"""`kommo check`: find what Kommo or the browser would reject in a widget before it is uploaded.
+
+Works on a kommo-new project, a plain widget folder (manifest.json at its root) or a zip, and
+judges exactly the files `kommo pack` ships (both read the widget with
+:mod:`kommo_scaffold.check.reader`). Every rule has a stable ID, a severity and an
+explanation (`kommo check --explain KS302`; docs/checker-rules.md is generated from the
+registry: ``python -m kommo_scaffold.check --docs``). One module per rule family; what each
+connection area needs is read from ``kommo_scaffold.areas``.
+
+Severities: ``error`` = Kommo would reject the upload or the widget cannot work;
+``warning`` = Kommo's public checklist or a likely mistake; ``note`` = fine, but worth
+knowing (amoCRM legacy, placeholders).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from kommo_scaffold.check import (
+    checklist,
+    files,
+    i18n,
+    images,
+    locations,
+    manifest,
+    scripts,
+)
+from kommo_scaffold.check.context import Context
+from kommo_scaffold.check.examples import EXAMPLES
+from kommo_scaffold.check.reader import (
+    JUNK_DIRS,
+    CheckUsageError,
+    Widget,
+    is_junk,
+    locate,
+    read,
+)
+from kommo_scaffold.check.registry import RULES, Rule, add_examples, explain, rule
+from kommo_scaffold.check.report import Finding, Report, format_report, summary_line
+
+KS001 = rule("KS001", "error", "A check could not finish",
+             "The checker met input it did not expect and stopped that check; the rest ran.",
+             "Fix the other findings first; if this stays, report it with the widget.",
+             example="a manifest nested thousands of levels deep")
+
+add_examples(EXAMPLES)
+
+CHECKS: tuple[Callable[[Context], None], ...] = (
+    files.check_files, manifest.check_manifest, locations.check_locations,
+    scripts.check_scripts, i18n.check_i18n, images.check_images, checklist.check_checklist,
+)
+
+
+def check_widget(widget: Widget, label: str | None = None) -> Report:
+    """Run every check on a widget that was already read."""
+    report = Report(path=label or str(widget.root), kind=widget.kind)
+    report.files = sorted(widget.sizes)
+    report.findings.extend(widget.findings)
+    ctx = Context(widget=widget, report=report)
+    for check in CHECKS:
+        try:
+            check(ctx)
+        except RecursionError:
+            ctx.add(KS001, f"{check.__name__}: input nested too deeply")
+        except Exception as error:  # never crash on odd input; say which check gave up
+            ctx.add(KS001, f"{check.__name__}: {type(error).__name__}: {error}")
+    return report
+
+
+def check_path(path: Path) -> Report:
+    """Check a kommo-new project, a widget folder or a widget.zip."""
+    return check_widget(read(Path(path)), str(path))
+
+
+def explain_or_fail(rule_id: str) -> str:
+    """`kommo check --explain RULE`; CheckUsageError (exit 2) for an unknown rule."""
+    try:
+        return explain(rule_id)
+    except KeyError:
+        raise CheckUsageError(f"no rule {rule_id!r}; rules are KS001 to "
+                              f"{max(RULES)} (see `kommo check --help`)") from None
+
+
+def rules_markdown() -> str:
+    from kommo_scaffold.check.docs import rules_markdown as markdown
+
+    return markdown()
+
+
+__all__ = ["JUNK_DIRS", "RULES", "CheckUsageError", "Context", "Finding", "Report", "Rule",
+           "Widget", "check_path", "check_widget", "explain", "explain_or_fail",
+           "format_report", "is_junk", "locate", "read", "rules_markdown", "summary_line"]
