@@ -350,6 +350,9 @@ def _read_callbacks(module: Module) -> Callbacks | None:
             found.entries.setdefault(name, kind)
             if kind == "function":
                 found.functions.setdefault(name, value)
+            elif kind == "object" and value is not None:
+                # this.callbacks.leads = {selected: function () {...}}
+                _read_object(module, value, name + ".", found)
     return found
 
 

@@ -14,19 +14,11 @@ from PIL import Image
 
 from kommo_scaffold import areas
 
-# TODO(KS315): generated script.js hard-codes the widget code in Kommo's selectors
-# (#work-area-<code>, #<code>_custom_content, ...) until the template reads it at run time
-# (self.get_settings().widget_code). Remove KS315 from here when that template change lands.
-GENERATED_TOLERATED_WARNINGS = frozenset({"KS315"})
-
-
 def generated_warnings_ok(report: Any) -> list[str]:
-    """The warnings a generated widget may not have: all but the tolerated rule above and a
-    KS114 that only says an endpoint is still the placeholder kommo-new writes when no
-    backend_url was given."""
+    """The warnings a generated widget may not have: all but a KS114 that only says an
+    endpoint is still the placeholder kommo-new writes when no backend_url was given."""
     return [f"{f.rule} {f.where()}: {f.message}" for f in report.warnings
-            if f.rule not in GENERATED_TOLERATED_WARNINGS
-            and not (f.rule == "KS114" and "is a placeholder" in f.message)]
+            if not (f.rule == "KS114" and "is a placeholder" in f.message)]
 
 
 @cache

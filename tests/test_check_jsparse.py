@@ -215,3 +215,21 @@ def test_require_arrays_are_collected():
 def test_strings_skip_comments():
     module = parse_module("// 'render'\nvar s = 'render'; /* 'init' */ var t = `x${1}`;")
     assert [(s.value, s.line) for s in module.strings()] == [("render", 2), ("x${1}", 2)]
+
+
+def test_reads_callbacks_assigned_one_area_at_a_time():
+    # The generated script.js sets each area's callbacks in a block of its own.
+    module = parse_module("""define([], function () {
+  return function () {
+    this.callbacks = {render: function () { return true; }};
+    this.callbacks.leads = {selected: function () { return true; }};
+    this.callbacks.todo = {selected: function () {}, nested: {deep: () => 1}};
+    this.callbacks.tasks = {selected: this.callbacks.todo.selected};
+    return this;
+  };
+});""")
+    entries = module.callbacks.entries
+    assert entries["leads"] == "object" and entries["leads.selected"] == "function"
+    assert entries["todo.selected"] == "function" and entries["todo.nested.deep"] == "function"
+    assert entries["tasks.selected"] == "reference"
+    assert not module.callbacks.open_ended

@@ -25,7 +25,7 @@ def assert_clean(project: Path) -> check.Report:
     text = check.format_report(report, "text")
     assert not report.errors and not generated_warnings_ok(report), text
     # Notes a generated widget may carry: amoCRM-only areas and locales, placeholder URLs;
-    # the tolerated warnings are listed (with why) in check_helpers.
+    # the one tolerated warning is described in check_helpers.
     assert report.rules() - {f.rule for f in report.warnings} <= {"KS207", "KS407", "KS709"}, \
         text
     return report
