@@ -14,6 +14,7 @@ from PIL import Image
 
 from kommo_scaffold import areas
 
+
 def generated_warnings_ok(report: Any) -> list[str]:
     """The warnings a generated widget may not have: all but a KS114 that only says an
     endpoint is still the placeholder kommo-new writes when no backend_url was given."""
