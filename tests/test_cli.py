@@ -178,17 +178,11 @@ def test_new_inside_a_repository_is_a_folder_of_it(tmp_path, cli_bin):
     assert (project / "backend" / "public" / "index.php").is_file()
 
 
-def test_new_outside_a_repository_makes_one_with_a_commit(tmp_path):
-    result = run_new("w", "--defaults", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "w" / ".git").is_dir()
-    assert len(user_git(tmp_path / "w", "log", "--format=%H").split()) == 1
-    assert "git -C" not in result.stdout
-
-
 def test_printed_paths_are_shell_quoted(tmp_path, cli_bin):
     result = run_new("Мой виджет", "--defaults", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert "git -C" not in result.stdout  # outside a repository: its own, committed
+    assert len(user_git(tmp_path / "Мой виджет", "log", "--format=%H").split()) == 1
     next_line = result.stdout.strip().splitlines()[-1]
     assert next_line == "Next: cd 'Мой виджет' && kommo check && kommo pack"
     command = next_line.removeprefix("Next: ")
