@@ -122,14 +122,19 @@ def test_check_from_a_back_end_folder_checks_the_project(make_widget):
     assert from_hooks.stdout == from_root.stdout
 
 
-def test_project_commands_from_a_subfolder_and_with_dash_c(make_widget, tmp_path):
+def test_project_commands_from_a_subfolder_and_with_dash_c(make_widget, tmp_path, cli_bin):
     project = make_widget(locations=["lcard", "settings"])
     added = run_cli("add-area", "digital_pipeline", "--defaults", cwd=project / "widget" / "i18n")
     assert added.returncode == 0, added.stderr
     assert (project / "backend" / "public" / "index.php").is_file()
     assert not (project / "widget" / "backend").exists()
-    user_git(project, "add", "-A")
-    user_git(project, "commit", "-qm", "Add digital_pipeline")
+    # The commit command the summary prints works as printed.
+    printed = next(line.strip() for line in added.stdout.splitlines()
+                   if line.strip().startswith("git add -A"))
+    assert printed == "git add -A && git commit -m 'Add digital_pipeline'"
+    committed = shell(printed, cwd=project / "widget", cli_bin=cli_bin)
+    assert committed.returncode == 0, committed.stderr
+    assert user_git(project, "status", "--porcelain", "--untracked-files=all") == ""
     removed = run_cli("remove-area", "digital_pipeline", "--yes", "-C",
                       str(project / "widget" / "images"), cwd=tmp_path)
     assert removed.returncode == 0, removed.stderr
