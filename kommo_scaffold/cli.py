@@ -191,9 +191,11 @@ def new(
                 else created.path
             typer.echo(f"The project is a new folder of the git repository "
                        f"{created.repository} (nothing committed); commit it with:")
-            typer.echo(f"  git -C {_quote(created.repository)} add {_quote(folder)} && "
-                       f"git -C {_quote(created.repository)} commit -m "
-                       f"{_quote('Add widget ' + str(recorded['widget_code']))}")
+            repo = _quote(created.repository)
+            message = _quote(f"Add widget {recorded['widget_code']}")
+            # `commit -- FOLDER` commits only the project, whatever else is staged.
+            typer.echo(f"  git -C {repo} add {_quote(folder)} && git -C {repo} commit -m "
+                       f"{message} -- {_quote(folder)}")
         typer.echo(f"Next: cd {_quote(path)} && kommo check && kommo pack")
 
     run(action)

@@ -165,6 +165,8 @@ def test_new_inside_a_repository_is_a_folder_of_it(tmp_path, cli_bin):
     (repo / "README.md").write_text("monorepo\n", "utf-8")
     user_git(repo, "add", "-A")
     user_git(repo, "commit", "-qm", "Start")
+    (repo / "staged.txt").write_text("the user's own staged work\n", "utf-8")
+    user_git(repo, "add", "staged.txt")
     result = shell("kommo-new widgets/crm --defaults", cwd=repo, cli_bin=cli_bin)
     assert result.returncode == 0, result.stderr
     project = repo / "widgets" / "crm"
@@ -175,7 +177,8 @@ def test_new_inside_a_repository_is_a_folder_of_it(tmp_path, cli_bin):
                        if line.strip().startswith("git -C"))
     committed = shell(commit_line, cwd=tmp_path, cli_bin=cli_bin)
     assert committed.returncode == 0, committed.stderr
-    assert user_git(repo, "status", "--porcelain") == ""
+    assert user_git(repo, "status", "--porcelain") == "A  staged.txt\n"
+    assert "staged.txt" not in user_git(repo, "show", "--name-only", "--format=", "HEAD")
     # The subproject grows like any other, from a folder inside it.
     added = shell("kommo add-area sms --defaults && git add -A && git commit -qm 'Add sms'",
                   cwd=project / "widget", cli_bin=cli_bin)
