@@ -156,19 +156,11 @@ def new(
     def action() -> None:
         from kommo_scaffold import generate, prompts, store
         from kommo_scaffold.areas import manifest_location
-        from kommo_scaffold.errors import Interrupted, UsageError
+        from kommo_scaffold.errors import Interrupted
 
         given = _answers_from(data, data_file)
-        take_defaults = defaults
-        if not defaults:
-            template = store.templates_dir() / store.TEMPLATE_NAME
-            missing = prompts.missing_answers(given, template)
-            if not missing:
-                take_defaults = True  # everything answered: nothing to ask, terminal or not
-            elif not sys.stdin.isatty():
-                raise UsageError(f"No terminal to ask the questions on; missing answers: "
-                                 f"{', '.join(missing)}: give them with -d KEY=VALUE or "
-                                 "--data-file, or pass --defaults")
+        take_defaults = defaults or prompts.nothing_to_ask(
+            given, store.templates_dir() / store.TEMPLATE_NAME, terminal=sys.stdin.isatty())
         with prompts.recording(given) as recorder:
             try:
                 created = generate.create(path, given, defaults=take_defaults)
@@ -186,14 +178,15 @@ def new(
         for warning in created.warnings:
             typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
         if created.repository is not None:
-            folder = created.path.relative_to(created.repository.resolve()) \
-                if created.path.resolve().is_relative_to(created.repository.resolve()) \
-                else created.path
+            top, here = created.repository.resolve(), created.path.resolve()
+            folder = here.relative_to(top) if here.is_relative_to(top) else here
             typer.echo(f"The project is a new folder of the git repository "
                        f"{created.repository} (nothing committed); commit it with:")
-            typer.echo(f"  git -C {_quote(created.repository)} add {_quote(folder)} && "
-                       f"git -C {_quote(created.repository)} commit -m "
-                       f"{_quote('Add widget ' + str(recorded['widget_code']))}")
+            repo = _quote(created.repository)
+            message = _quote(f"Add widget {recorded['widget_code']}")
+            # `commit -- FOLDER` commits only the project, whatever else is staged.
+            typer.echo(f"  git -C {repo} add {_quote(folder)} && git -C {repo} commit -m "
+                       f"{message} -- {_quote(folder)}")
         typer.echo(f"Next: cd {_quote(path)} && kommo check && kommo pack")
 
     run(action)

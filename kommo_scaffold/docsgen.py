@@ -104,10 +104,11 @@ def cli_markdown() -> str:
 
     lines = [GENERATED_NOTE, "# Command reference", "",
              "`kommo-new PATH ...` is exactly `kommo new PATH ...`. Every command takes `-h`",
-             "as `--help`. Project commands (`add-area`, `remove-area`, `update`, and `check`",
-             "and `pack` without a PATH) work from any folder inside a project: like git, they",
-             "look for the project's `.copier-answers.yml` in the current folder and its",
-             "parents.", "", "## Exit codes", "",
+             "as `--help`. Project commands (`add-area`, `remove-area`, `update`; `check` and",
+             "`pack` without a PATH or given a folder) work from any folder inside a project:",
+             "like git, they look for the project's `.copier-answers.yml` in that folder and",
+             "its parents. So `kommo pack` inside `widget/` writes the project's",
+             "`dist/widget.zip`.", "", "## Exit codes", "",
              "Every command uses the same exit codes:", "",
              "| code | meaning |", "|---|---|",
              *(f"| {code} | {meaning} |" for code, meaning in EXIT_CODES), ""]

@@ -149,6 +149,19 @@ def recording(given: dict[str, Any]) -> Iterator[Recorder]:
         copier_main.unsafe_prompt = original
 
 
+def nothing_to_ask(given: dict[str, Any], template_root: Path, terminal: bool) -> bool:
+    """True when the answers cover every question; a usage error when some are missing and
+    there is no terminal to ask them on (naming them all, not only the first)."""
+    from kommo_scaffold.errors import UsageError
+
+    missing = missing_answers(given, template_root)
+    if missing and not terminal:
+        raise UsageError(f"No terminal to ask the questions on; missing answers: "
+                         f"{', '.join(missing)}: give them with -d KEY=VALUE or --data-file, "
+                         "or pass --defaults")
+    return not missing
+
+
 def missing_answers(given: dict[str, Any], template_root: Path) -> list[str]:
     """The questions a run with these answers would still ask, in copier.yml order.
 

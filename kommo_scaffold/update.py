@@ -14,6 +14,7 @@ and leaves the project exactly as it was. copier's changes are left uncommitted,
 from __future__ import annotations
 
 import contextlib
+import shlex
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
@@ -76,7 +77,7 @@ class UpdateResult:
         if self.changed:
             lines.append("Nothing is committed yet: review with `git status` and `git diff`, "
                          "then commit:")
-            lines.append(f"  git add -A && git commit -m {self._commit_message()!r}")
+            lines.append(f"  git add -A && git commit -m {shlex.quote(self._commit_message())}")
             lines.append(f"(or undo all of it, in the project folder: {UNDO_COMMAND})")
         return "\n".join(lines)
 

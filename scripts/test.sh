@@ -24,4 +24,4 @@ if ((${#missing[@]})); then
 fi
 
 "$python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
-exec "$python" -m pytest -q -n auto "$@"
+exec "$python" -m pytest -q -n auto --dist worksteal "$@"

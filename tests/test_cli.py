@@ -122,14 +122,19 @@ def test_check_from_a_back_end_folder_checks_the_project(make_widget):
     assert from_hooks.stdout == from_root.stdout
 
 
-def test_project_commands_from_a_subfolder_and_with_dash_c(make_widget, tmp_path):
+def test_project_commands_from_a_subfolder_and_with_dash_c(make_widget, tmp_path, cli_bin):
     project = make_widget(locations=["lcard", "settings"])
     added = run_cli("add-area", "digital_pipeline", "--defaults", cwd=project / "widget" / "i18n")
     assert added.returncode == 0, added.stderr
     assert (project / "backend" / "public" / "index.php").is_file()
     assert not (project / "widget" / "backend").exists()
-    user_git(project, "add", "-A")
-    user_git(project, "commit", "-qm", "Add digital_pipeline")
+    # The commit command the summary prints works as printed.
+    printed = next(line.strip() for line in added.stdout.splitlines()
+                   if line.strip().startswith("git add -A"))
+    assert printed == "git add -A && git commit -m 'Add digital_pipeline'"
+    committed = shell(printed, cwd=project / "widget", cli_bin=cli_bin)
+    assert committed.returncode == 0, committed.stderr
+    assert user_git(project, "status", "--porcelain", "--untracked-files=all") == ""
     removed = run_cli("remove-area", "digital_pipeline", "--yes", "-C",
                       str(project / "widget" / "images"), cwd=tmp_path)
     assert removed.returncode == 0, removed.stderr
@@ -160,6 +165,8 @@ def test_new_inside_a_repository_is_a_folder_of_it(tmp_path, cli_bin):
     (repo / "README.md").write_text("monorepo\n", "utf-8")
     user_git(repo, "add", "-A")
     user_git(repo, "commit", "-qm", "Start")
+    (repo / "staged.txt").write_text("the user's own staged work\n", "utf-8")
+    user_git(repo, "add", "staged.txt")
     result = shell("kommo-new widgets/crm --defaults", cwd=repo, cli_bin=cli_bin)
     assert result.returncode == 0, result.stderr
     project = repo / "widgets" / "crm"
@@ -170,7 +177,8 @@ def test_new_inside_a_repository_is_a_folder_of_it(tmp_path, cli_bin):
                        if line.strip().startswith("git -C"))
     committed = shell(commit_line, cwd=tmp_path, cli_bin=cli_bin)
     assert committed.returncode == 0, committed.stderr
-    assert user_git(repo, "status", "--porcelain") == ""
+    assert user_git(repo, "status", "--porcelain") == "A  staged.txt\n"
+    assert "staged.txt" not in user_git(repo, "show", "--name-only", "--format=", "HEAD")
     # The subproject grows like any other, from a folder inside it.
     added = shell("kommo add-area sms --defaults && git add -A && git commit -qm 'Add sms'",
                   cwd=project / "widget", cli_bin=cli_bin)
@@ -178,17 +186,11 @@ def test_new_inside_a_repository_is_a_folder_of_it(tmp_path, cli_bin):
     assert (project / "backend" / "public" / "index.php").is_file()
 
 
-def test_new_outside_a_repository_makes_one_with_a_commit(tmp_path):
-    result = run_new("w", "--defaults", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "w" / ".git").is_dir()
-    assert len(user_git(tmp_path / "w", "log", "--format=%H").split()) == 1
-    assert "git -C" not in result.stdout
-
-
 def test_printed_paths_are_shell_quoted(tmp_path, cli_bin):
     result = run_new("Мой виджет", "--defaults", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert "git -C" not in result.stdout  # outside a repository: its own, committed
+    assert len(user_git(tmp_path / "Мой виджет", "log", "--format=%H").split()) == 1
     next_line = result.stdout.strip().splitlines()[-1]
     assert next_line == "Next: cd 'Мой виджет' && kommo check && kommo pack"
     command = next_line.removeprefix("Next: ")

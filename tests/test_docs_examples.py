@@ -30,19 +30,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import REPO, USER_GIT_ENV, copy_project, shell, user_git
 
 BLOCK = re.compile(r"(?:<!-- example:(?P<options>[^>]*)-->[ \t]*\n)?"
                    r"```(?:sh|bash|shell)\n(?P<code>.*?)```", re.S)
 SERVER = re.compile(r"php -S (?P<host>[\d.]+):(?P<port>\d+)")
-# Generated READMEs are checked for these answer sets (every README section appears).
+# Generated READMEs whose examples are run: the default widget, and one with a back end
+# (its README has a back-end section with a server example).
 GENERATED = {
     "default": {},
-    "back end": {"locations": ["lcard", "settings", "digital_pipeline", "sms",
-                               "salesbot_designer"]},
-    "one area": {"locations": ["everywhere"]},
-    "amocrm lists": {"locations": ["llist", "culist", "clist", "tlist", "settings"],
-                     "locales": ["ru"]},
+    "back end": {"locations": ["lcard", "settings", "sms"]},
+}
+# Edge cases whose examples are only compared with what must be offered (rendering is cheap,
+# running every line again is not): (answers, areas to add, area to remove, copier example).
+GENERATED_EDGES = {
+    "one area": ({"locations": ["everywhere"]}, ["digital_pipeline", "llist"], None, True),
+    "lists, llist present": ({"locations": ["llist", "culist", "clist", "tlist", "settings"],
+                              "locales": ["ru"]}, ["digital_pipeline"], "settings", True),
+    "a custom field keeps settings": (
+        {"locations": ["lcard", "settings"],
+         "settings_fields": [{"code": "c", "name": "C", "type": "custom", "required": False}]},
+        ["digital_pipeline", "llist"], "lcard", True),
+    "nothing left to add": (
+        {"locations": ["lcard", "settings", "digital_pipeline", "salesbot_designer", "sms",
+                       "advanced_settings", "llist"]}, [], "salesbot_designer", False),
 }
 
 
@@ -225,6 +237,25 @@ def test_generated_readme_examples_run(answers, tmp_path, render_cache, cli_bin)
             assert result.returncode == 0, (
                 f"{example.source}: `{script.strip()}` exited {result.returncode}\n"
                 f"{result.stdout}\n{result.stderr}")
+
+
+@pytest.mark.parametrize("edge", GENERATED_EDGES.values(), ids=GENERATED_EDGES.keys())
+def test_generated_readme_offers_areas_the_project_can_take(edge, render_cache):
+    answers, to_add, to_remove, copier_example = edge
+    project = render_cache("my-widget", answers)
+    lines = [line for example in generated_examples(project) for line in example.lines]
+    added = [line.split()[2] for line in lines if line.startswith("kommo add-area")]
+    removed = [line.split()[2] for line in lines if line.startswith("kommo remove-area")]
+    assert added == to_add
+    assert removed == ([to_remove] if to_remove else [])
+    copier = [line for line in lines if line.startswith("copier update")]
+    if copier_example:
+        recorded = (project / ".copier-answers.yml").read_text("utf-8")
+        locations = yaml.safe_load(recorded)["locations"]
+        assert copier == [f"copier update --defaults -d 'locations=["
+                          f"{', '.join(locations + to_add[:1])}]'"]
+    else:
+        assert copier == []
 
 
 def test_examples_never_run_placeholders():

@@ -413,8 +413,8 @@ def test_preflight_broken_template_store(make_widget, tmp_path, monkeypatch):
 def test_not_a_project(tmp_path):
     """A folder without .copier-answers.yml is refused with a hint."""
     done = run_cli("update", "-C", str(tmp_path))
-    assert done.returncode != 0
-    assert "not a kommo-scaffold project" in done.stderr
+    assert done.returncode == 2
+    assert "is not inside a kommo-scaffold project" in done.stderr
 
 
 def test_add_area_rejects_locations_in_data(edited_widget):
