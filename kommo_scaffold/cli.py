@@ -258,6 +258,21 @@ def pack_command(
     run(action)
 
 
+@app.command("dev")
+def dev_command(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 9000,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Serve the widget to a Kommo tab and a local preview; reload on every save."""
+
+    def action() -> None:
+        from kommo_scaffold.dev import session
+
+        session.run(project, port, echo=typer.echo)
+
+    run(action)
+
+
 def main() -> None:
     app()
 
