@@ -197,6 +197,8 @@ class DevHandler(BaseHTTPRequestHandler):
             rel = path[len("/preview/"):] or "index.html"
             found = self._inside(assets_dir() / "preview", urllib.parse.unquote(rel))
             self._file(found) if found else self._not_found()
+        elif path == "/favicon.ico":
+            self._send(204, b"", "image/x-icon")
         elif path == "/__kommo/state":
             self._json(self.server.state())
         elif path == "/__kommo/events":
