@@ -32,9 +32,10 @@ def free_port(after: int) -> int:
         return int(probe.getsockname()[1])
 
 
-def instructions(dev: project.DevProject, server: DevServer, zip_path: Path) -> list[str]:
+def instructions(dev: project.DevProject, server: DevServer,
+                 zip_path: Path | None) -> list[str]:
     key, port = dev.dev_key, server.port
-    rel = zip_path.relative_to(dev.root).as_posix()
+    rel = zip_path.relative_to(dev.root).as_posix() if zip_path else "(not built)"
     return [
         f"kommo dev: serving {dev.widget} at {server.base_url}/{server.token}/",
         f"  preview:  {server.base_url}/preview/",
@@ -56,8 +57,10 @@ class DevSession:
     """One running `kommo dev`: start() binds and starts threads, stop() ends them all."""
 
     def __init__(self, start: Path, port: int = DEFAULT_PORT,
-                 echo: Callable[[str], None] = print, preview_libs: bool = True) -> None:
+                 echo: Callable[[str], None] = print, preview_libs: bool = True,
+                 dev_zip: bool = True) -> None:
         self.dev = project.find_project(start)
+        self.make_zip = dev_zip
         self.token = project.token(self.dev)
         project.dev_settings(self.dev)
         self.echo = echo
@@ -70,7 +73,8 @@ class DevSession:
                                        f"{free_port(port)}") from None
             raise project.DevError(f"cannot listen on 127.0.0.1:{port}: "
                                    f"{error.strerror or error}") from None
-        self.watcher = Watcher(self.server, echo, rebuild_zip=self.build_zip)
+        self.watcher = Watcher(self.server, echo,
+                               rebuild_zip=self.build_zip if dev_zip else None)
         self._threads: list[threading.Thread] = []
         self._serving = False
         self.zip_path: Path | None = None
@@ -81,7 +85,7 @@ class DevSession:
 
     def start(self) -> None:
         try:
-            zip_path = self.build_zip()
+            zip_path = self.build_zip() if self.make_zip else None
         except BaseException:
             self.server.server_close()
             raise
