@@ -24,6 +24,7 @@ from dev_helpers import EventReader, dev_session, free_port, request
 from kommo_scaffold import check, pack
 from kommo_scaffold.dev import devzip, jwt, project
 from kommo_scaffold.dev.server import PREVIEW_HEADER, assigned_code
+from kommo_scaffold.dev.session import DevSession
 
 SETTINGS_FIELDS = [{"code": "api_key", "type": "text", "required": True},
                    {"code": "manager", "type": "users"}]
@@ -259,3 +260,14 @@ def test_cli_busy_port_is_one_line_naming_a_free_port(widget):
     suggested = int(lines[0].rsplit(" ", 1)[1])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", suggested))
+
+
+def test_a_failed_start_leaves_no_server_running(widget):
+    (widget / "widget" / project.REAL_SCRIPT).write_text("// mine\n", "utf-8")
+    port = free_port()
+    session = DevSession(widget, port, echo=lambda line: None, preview_libs=False)
+    with pytest.raises(project.DevError, match=r"script\.real\.js exists"):
+        session.start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # released
+    assert all(not t.is_alive() for t in session._threads)

@@ -67,6 +67,15 @@ class DevServer(ThreadingHTTPServer):
         self._clients: list[queue.Queue[tuple[str, str] | None]] = []
         self._lock = threading.Lock()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A page that went away mid-answer is normal here; anything else is reported."""
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     @property
     def port(self) -> int:
         return int(self.server_address[1])

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from kommo_scaffold.dev import devzip, project
+from kommo_scaffold.dev import project
 from kommo_scaffold.dev.libs import PreviewLibs
 from kommo_scaffold.dev.server import DevServer
 from kommo_scaffold.dev.watch import Watcher
@@ -80,20 +80,22 @@ class DevSession:
         self.zip_path: Path | None = None
 
     def build_zip(self) -> Path:
+        from kommo_scaffold.dev import devzip  # imports the checker: after the server is up
+
         self.zip_path = devzip.build(self.dev, self.token)
         return self.zip_path
 
     def start(self) -> None:
-        try:
-            zip_path = self.build_zip() if self.make_zip else None
-        except BaseException:
-            self.server.server_close()
-            raise
         self._serving = True
         serve = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
                                  name="kommo-dev-http", daemon=True)
         serve.start()
         self._threads.append(serve)
+        try:
+            zip_path = self.build_zip() if self.make_zip else None
+        except BaseException:
+            self.stop()
+            raise
         if self.libs is not None:
             libs = self.libs
 
