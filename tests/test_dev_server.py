@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -271,3 +272,37 @@ def test_a_failed_start_leaves_no_server_running(widget):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # released
     assert all(not t.is_alive() for t in session._threads)
+
+
+def test_preview_libraries_without_npm_are_one_line_and_the_widget_is_still_served(
+        widget, tmp_path, monkeypatch):
+    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with dev_session(widget, preview_libs=True) as (session, lines):
+        assert session.libs is not None and session.libs.wait(10)
+        assert session.libs.error and "needs npm" in session.libs.error
+        assert "\n" not in session.libs.error
+        status, _, body = request(session.server.port, "GET", "/preview/libs/jquery.js")
+        assert status == 503 and b"needs npm" in body
+        status, _, _ = request(session.server.port, "GET", f"/{session.token}/script.js")
+        assert status == 200
+    assert any(line.startswith("error: preview: ") for line in lines)
+    assert not (tmp_path / "cache" / "preview-libs").exists() or not any(
+        (tmp_path / "cache" / "preview-libs").iterdir())
+
+
+def test_stopping_during_the_first_install_leaves_no_npm_and_no_half_install(
+        widget, tmp_path, monkeypatch):
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))
+    with dev_session(widget, preview_libs=True) as (session, _):
+        deadline = time.monotonic() + 10
+        while session.libs._process is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process = session.libs._process
+    if process is not None:  # npm was running when the session stopped
+        assert process.poll() is not None
+    assert session.libs.ready and session.libs.error
+    libs_root = tmp_path / "cache" / "preview-libs"
+    assert not libs_root.exists() or list(libs_root.iterdir()) == []

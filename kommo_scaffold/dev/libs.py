@@ -59,6 +59,24 @@ class PreviewLibs:
         self.folder = folder or target_dir()
         self.error: str | None = None
         self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[str] | None = None
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Stop a running npm ci (kommo dev is stopping); nothing half-installed stays."""
+        with self._lock:
+            self._cancelled = True
+            process = self._process
+        if process is not None and process.poll() is None:
+            process.terminate()
+
+    def _reap(self) -> None:
+        with self._lock:
+            process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
 
     @property
     def ready(self) -> bool:
@@ -96,16 +114,24 @@ class PreviewLibs:
             for name in ("package.json", "package-lock.json"):
                 shutil.copyfile(lock_dir() / name, work / name)
             try:
-                done = subprocess.run(
-                    [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--omit=dev",
-                     "--loglevel=error"],
-                    cwd=work, capture_output=True, text=True, timeout=300, check=False)
+                with self._lock:
+                    if self._cancelled:
+                        raise LibsError("stopped before the libraries were installed")
+                    self._process = subprocess.Popen(
+                        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund",
+                         "--omit=dev", "--loglevel=error"],
+                        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                stdout, stderr = self._process.communicate(timeout=300)
+                returncode = self._process.returncode
             except (OSError, subprocess.TimeoutExpired) as error:
                 raise LibsError(f"npm ci failed: {error}") from None
-            if done.returncode != 0 or not _complete(work):
-                lines = [line for line in (done.stderr or done.stdout).splitlines()
-                         if line.strip()]
-                reason = lines[-1].strip() if lines else f"exit code {done.returncode}"
+            finally:
+                self._reap()
+            if self._cancelled:
+                raise LibsError("stopped before the libraries were installed")
+            if returncode != 0 or not _complete(work):
+                lines = [line for line in (stderr or stdout).splitlines() if line.strip()]
+                reason = lines[-1].strip() if lines else f"exit code {returncode}"
                 raise LibsError("cannot install the preview's JavaScript libraries from the "
                                 f"npm registry ({reason}); the widget is still served")
             try:

@@ -113,6 +113,8 @@ class DevSession:
 
     def stop(self) -> None:
         """Safe at any point after __init__, also when start() did not finish."""
+        if self.libs is not None:
+            self.libs.cancel()
         if self.watcher.started:
             self.watcher.stop()
         self.server.close_clients()
@@ -120,7 +122,7 @@ class DevSession:
             self.server.shutdown()
         self.server.server_close()
         for thread in self._threads:
-            thread.join(timeout=0.5 if thread.name == "kommo-dev-libs" else 5)
+            thread.join(timeout=5)
 
     def __enter__(self) -> DevSession:
         self.start()

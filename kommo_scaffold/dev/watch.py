@@ -13,8 +13,8 @@ import watchfiles
 from kommo_scaffold.dev.server import DevServer
 
 # Files whose change only reaches a Kommo tab through a new upload of the dev zip: the
-# loader serves script.js and what it loads live, but Kommo reads these from the upload.
-UPLOADED_ONLY = ("manifest.json", "i18n/", "images/")
+# loader serves script.js and its AMD dependencies live, but Kommo reads these from the upload.
+UPLOADED_ONLY = ("manifest.json", "i18n/", "images/", "style.css", "templates/")
 
 
 def run_checker(path: Path) -> Any:
