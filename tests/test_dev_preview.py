@@ -6,6 +6,9 @@ machine without them they are skipped with the reason.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -88,8 +91,8 @@ class Preview:
         self.page.evaluate("kommoPreview.ready")
         return self
 
-    def js(self, expression: str) -> Any:
-        return self.page.evaluate(expression)
+    def js(self, expression: str, arg: Any = None) -> Any:
+        return self.page.evaluate(expression, arg)
 
     def log(self) -> list[dict[str, Any]]:
         return self.js("kommoPreview.log.map(e => Object.assign({}, e))")
@@ -321,3 +324,71 @@ def test_dev_zip_loader_runs_the_bundled_script_or_the_dev_server(preview, make_
     assert lines == []
     assert project.REAL_SCRIPT in {p.name for p in (uploaded / "widget").iterdir()}
     assert page.errors == [] and real_page.errors == []
+
+
+WIDGET_MEMBERS = ["system", "get_settings", "set_settings", "i18n", "set_lang", "get_version",
+                  "get_install_status", "set_status", "render", "render_template", "crm_post",
+                  "$authorizedAjax", "list_selected", "widgetsOverlay", "add_action",
+                  "add_source", "get_pipeline_id", "setSdkCatalogId"]
+
+
+def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widget):
+    path = make_widget(locations=["lcard", "digital_pipeline"])
+    _edit_render(path, "self.i18n('no.such.key');")
+    script = path / "widget" / "script.js"
+    script.write_text(script.read_text("utf-8").replace("dpSettings: function",
+                                                        "dpSettingz: function"), "utf-8")
+    headers: list[str] = []
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self):
+            headers.append(self.headers.get("X-Auth-Token", ""))
+            self.send_response(200)
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Headers", "X-Auth-Token")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def do_OPTIONS(self):
+            self.send_response(204)
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Headers", "X-Auth-Token")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    backend = HTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=backend.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page, _ = preview(path)
+        page.open()
+        members = page.js(f"{json.dumps(WIDGET_MEMBERS)}.filter("
+                          "k => typeof kommoPreview.widget()[k] !== 'function')")
+        assert members == []
+        assert page.js("typeof kommoPreview.widget().params === 'object' && "
+                       "typeof kommoPreview.widget().langs === 'object'")
+        assert page.js("window.APP === window.AMOCRM && APP.constant('account').subdomain")
+        assert page.js("kommoPreview.widget().system().area") == "lcard"
+        url = f"http://127.0.0.1:{backend.server_address[1]}/me"
+        page.js("url => Promise.resolve(kommoPreview.widget().$authorizedAjax({url: url}))",
+                url)
+        assert len(headers) == 1 and headers[0].count(".") == 2
+        secret = json.loads((path / ".kommo" / "dev-settings.json").read_text("utf-8"))[
+            "jwt_secret"]
+        signed, signature = headers[0].rsplit(".", 1)
+        assert base64.urlsafe_b64decode(signature + "==") == hmac.new(
+            secret.encode(), signed.encode(), hashlib.sha256).digest()
+        page.js("kommoPreview.go('digital_pipeline')")
+        warnings = page.js("kommoPreview.warnings")
+        assert any("no.such.key" in w for w in warnings), warnings
+        assert any("callbacks.dpSettings is missing" in w for w in warnings), warnings
+        assert page.errors == []
+    finally:
+        backend.shutdown()
+        backend.server_close()
+        thread.join()
