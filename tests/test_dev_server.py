@@ -59,6 +59,13 @@ def test_serves_widget_under_token_with_cors_and_no_store(widget):
             status, _, body = request(port, "GET", path)
             assert status == 404, path
             assert b"token" not in body
+        # A page on another host name (DNS rebinding) gets nothing.
+        for path in (f"/{token}/script.js", "/__kommo/state", "/preview/"):
+            status, _, body = request(port, "GET", path, headers={"Host": f"evil.test:{port}"})
+            assert status == 403 and b"token" not in body, path
+        status, _, _ = request(port, "GET", f"/{token}/script.js",
+                               headers={"Host": f"localhost:{port}"})
+        assert status == 200
         # The preview's state is not readable cross-origin (no CORS header).
         status, headers, _ = request(port, "GET", "/__kommo/state")
         assert status == 200 and "access-control-allow-origin" not in headers

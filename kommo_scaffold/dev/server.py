@@ -37,6 +37,7 @@ CORS = {
     "Cross-Origin-Resource-Policy": "cross-origin",
 }
 PREVIEW_HEADER = "X-Kommo-Preview"
+LOOPBACK_NAMES = frozenset(("127.0.0.1", "localhost", "[::1]"))
 MAX_BODY = 1024 * 1024
 
 
@@ -183,7 +184,18 @@ class DevHandler(BaseHTTPRequestHandler):
         return resolved if resolved.is_file() else None
 
     # ------------------------------------------------------------------ verbs
+    def _host_ok(self) -> bool:
+        """Only loopback names: a DNS-rebinding page on another name gets nothing."""
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+        if host in LOOPBACK_NAMES:
+            return True
+        self._send(403, b"kommo dev answers only to 127.0.0.1 and localhost\n",
+                   "text/plain; charset=utf-8")
+        return False
+
     def do_OPTIONS(self) -> None:
+        if not self._host_ok():
+            return
         self.send_response(HTTPStatus.NO_CONTENT)
         for key, value in CORS.items():
             self.send_header(key, value)
@@ -194,6 +206,8 @@ class DevHandler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:
+        if not self._host_ok():
+            return
         path = urllib.parse.urlsplit(self.path).path
         token_prefix = f"/{self.server.token}/"
         if path.startswith(token_prefix):
@@ -216,6 +230,8 @@ class DevHandler(BaseHTTPRequestHandler):
             self._not_found()
 
     def do_POST(self) -> None:
+        if not self._host_ok():
+            return
         path = urllib.parse.urlsplit(self.path).path
         if self.headers.get(PREVIEW_HEADER) != self.server.token:
             self._json({"error": f"missing {PREVIEW_HEADER} header"}, 403)
