@@ -1,17 +1,12 @@
 // The preview's Kommo: loads widget/script.js by URL as Kommo does, runs the lifecycle of each
 // area (render; init and bind_actions only after render returned true; destroy when leaving;
 // init_once skips the re-init), logs every callback, and offers window.kommoPreview for tests.
-define(['jquery', 'twigjs', 'widget', 'shells'], function ($, Twig, widgetApi, shells) {
+define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
+       function ($, Twig, widgetApi, shells, makeAreas) {
   'use strict';
 
   // Areas Kommo never opens in a browser tab: server-side, mobile app or AI agent only.
   var NOT_IN_BROWSER = ['sms', 'mobile_card', 'ai_agent'];
-  var ENTRY = {
-    advanced_settings: 'advancedSettings', widget_page: 'initMenuPage',
-    digital_pipeline: 'dpSettings', card_sdk: 'loadPreloadedData',
-    catalogs: 'loadCatalogElement', lead_sources: 'onAddAsSource',
-    salesbot_designer: 'salesbotDesignerSettings', settings: 'settings'
-  };
   var log = [];
   var warnings = [];
   var state = null;
@@ -20,7 +15,6 @@ define(['jquery', 'twigjs', 'widget', 'shells'], function ($, Twig, widgetApi, s
   var shell = null;
   var inited = false;
   var system = {};
-  var salesbotExits = null;
 
   function describe(value, depth) {
     var level = depth || 0;
@@ -147,170 +141,13 @@ define(['jquery', 'twigjs', 'widget', 'shells'], function ($, Twig, widgetApi, s
     return areas().filter(function (a) { return shells.CARDS[a]; })[0] || 'lcard';
   }
 
-  function checkWorkArea(area) {
-    var $work = $('#work-area-' + state.code);
-    if ($work.length && !$work.children().length) {
-      warn(area + ': nothing was drawn into #work-area-' + state.code + '. Kommo assigns the ' +
-           'widget code (here ' + state.code + '); read it with ' +
-           'self.get_settings().widget_code');
-    }
-  }
-
-  function enter(area) {
-    var name = ENTRY[area];
-    if (area === 'settings') {
-      return openModal();
-    }
-    if (shells.LISTS[area]) {
-      bindList(area);
-      return Promise.resolve();
-    }
-    if (!name) { return Promise.resolve(); }
-    if (area === 'widget_page') {
-      var item = Object.keys(state.manifest.left_menu || {})[0];
-      return call(area, name, [{location: 'widget_page', item_code: item}])
-        .then(function () { checkWorkArea(area); });
-    }
-    if (area === 'advanced_settings') {
-      return call(area, name, []).then(function () { checkWorkArea(area); });
-    }
-    if (area === 'catalogs') {
-      return call(area, name, [{id: 501, catalog_id: state.settings.catalog_id || 0,
-                                name: 'Catalog element #501'}]);
-    }
-    if (area === 'lead_sources') { return call(area, name, [1000]); }
-    if (area === 'salesbot_designer') { return openSalesbot(area); }
-    if (area === 'card_sdk') {
-      return call(area, 'loadPreloadedData', []).then(function (result) {
-        if (!result.promise && !result.missing && !result.error) {
-          warn('card_sdk: loadPreloadedData must return a Promise');
-        }
-        return call(area, 'loadElements', [shells.CARDS[cardArea()], 1]);
-      }).then(function (result) {
-        if (!result.missing && !result.error && (!result.promise || !Array.isArray(result.value))) {
-          warn('card_sdk: loadElements must return a Promise of an array');
-        }
-      });
-    }
-    return call(area, name, []);
-  }
-
-  function openModal() {
-    var $modal = shell.settingsModal(state.settings.fields || {});
-    $modal.on('click', '.js-widget-save, .js-widget-install', function () { save(); });
-    $modal.on('click', '.js-widget-disable', function () { disable(); });
-    return call('settings', 'settings', [$modal.find('.modal-body')]);
-  }
-
-  function bindList(area) {
-    var $page = $('#page_holder');
-    $page.on('change', '.list-row__checkbox', function () {
-      $page.find('.kp-more').prop('disabled', !$page.find('.list-row__checkbox:checked').length);
-    });
-    $page.on('click', '.kp-more', function () { $page.find('.kp-more-menu').toggle(); });
-    $page.on('click', '.kp-more-menu__item', function () { pick(area); });
-  }
-
-  function pick(area) {
-    $('#page_holder .kp-more-menu').hide();
-    $('#kp-overlay').show();
-    shell.panel();
-    return call(area, shells.LISTS[area] + '.selected', []);
-  }
-
-  function openSalesbot(area) {
-    var handlers = Object.keys(state.manifest.salesbot_designer || {});
-    var $body = $('#page_holder .salesbot-designer__body');
-    var renderRow = function (caption) {
-      var $row = $('<div class="widget_param"/>').append(
-        $('<div class="widget_param__caption"/>').text(caption || ''));
-      $body.append($row);
-      return $row;
-    };
-    var fields = ((state.manifest.salesbot_designer || {})[handlers[0]] || {}).settings || {};
-    $.each(fields, function (field) {
-      $body.append($('<div/>', {'data-field-name': field}).append(
-        $('<input/>', {type: 'text', name: 'value_manual'})));
-    });
-    $('#page_holder .kp-salesbot-save').on('click', function () { saveBot(); });
-    return call(area, 'salesbotDesignerSettings', [$body, renderRow, {handler_code: handlers[0]}])
-      .then(function (result) {
-        var exits = result.value && result.value.exits;
-        salesbotExits = Array.isArray(exits) ? exits.map(function (e) { return e.code; }) : [];
-      });
-  }
-
-  function saveBot() {
-    var handler = Object.keys(state.manifest.salesbot_designer || {})[0];
-    var params = {};
-    $('#page_holder [data-field-name]').each(function () {
-      params[$(this).attr('data-field-name')] = $(this).find('input').val();
-    });
-    return call('salesbot_designer', 'onSalesbotDesignerSave', [handler, params])
-      .then(function (result) {
-        if (result.error || result.missing) { return result; }
-        if (typeof result.value !== 'string') {
-          warn('onSalesbotDesignerSave must return a string of Salesbot JSON');
-          return result;
-        }
-        var steps;
-        try { steps = JSON.parse(result.value); } catch (e) {
-          warn('onSalesbotDesignerSave returned a string that is not JSON: ' + e.message);
-          return result;
-        }
-        JSON.stringify(steps, function (key, value) {
-          if (value && value.handler === 'exits' && value.params &&
-              (salesbotExits || []).indexOf(value.params.value) === -1) {
-            warn('Salesbot exit "' + value.params.value + '" is not declared by ' +
-                 'salesbotDesignerSettings');
-          }
-          return value;
-        });
-        return result;
-      });
-  }
-
-  function collectFields() {
-    var fields = {};
-    $('.kp-modal.' + state.code + ' [data-field]').each(function () {
-      var name = $(this).attr('data-field');
-      var $users = $(this).find('[data-user]');
-      if ($users.length) {
-        fields[name] = {};
-        $users.each(function () { fields[name][$(this).attr('data-user')] = $(this).val(); });
-      } else {
-        fields[name] = $(this).find('input').last().val();
-      }
-    });
-    return fields;
-  }
-
-  function save(given, active) {
-    var opened = $('.kp-modal.' + state.code).length ? Promise.resolve() : go('settings');
-    return opened.then(function () {
-      var fields = $.extend(collectFields(), given || {});
-      var evt = {fields: fields, active: active || 'Y'};
-      return call('settings', 'onSave', [evt]).then(function (result) {
-        var ok = !result.error && !result.missing && Boolean(result.value) &&
-          result.value !== false;
-        if (!ok) {
-          warn('onSave did not return true: Kommo would not save the settings');
-          return {saved: false, result: describe(result.value)};
-        }
-        return $.ajax({url: '/__kommo/settings', type: 'POST', contentType: 'application/json',
-                       headers: {'X-Kommo-Preview': state.token},
-                       data: JSON.stringify(evt)}).then(function () {
-          widget.set_settings(evt.fields);
-          widget.set_settings({active: evt.active});
-          return {saved: true, result: describe(result.value)};
-        });
-      });
-    });
-  }
-
-  function disable() {
-    return save({}, 'N').then(function () { return call('settings', 'destroy', []); });
-  }
+  var entries = makeAreas({
+    state: function () { return state; }, shell: function () { return shell; },
+    widget: function () { return widget; }, current: function () { return current; },
+    call: call, warn: warn, describe: describe, go: function (area) { return go(area); },
+    cardArea: cardArea
+  });
+  var enter = entries.enter;
 
   function go(area) {
     var leaving = current ? call(current, 'destroy', []) : Promise.resolve();
@@ -345,15 +182,6 @@ define(['jquery', 'twigjs', 'widget', 'shells'], function ($, Twig, widgetApi, s
         return enter(area);
       });
     }).then(function () { return null; });
-  }
-
-  function selectRows(count) {
-    var $boxes = $('#page_holder .list-row__checkbox');
-    if (!$boxes.length) {
-      return Promise.reject(new Error('selectRows: the current area is not a list'));
-    }
-    $boxes.prop('checked', false).slice(0, count).prop('checked', true).trigger('change');
-    return pick(current).then(function (result) { return describe(result.value); });
   }
 
   function showFindings(findings, summary) {
@@ -443,10 +271,10 @@ define(['jquery', 'twigjs', 'widget', 'shells'], function ($, Twig, widgetApi, s
       log: log, warnings: warnings, fail: fail,
       ready: Promise.resolve(ready).then(function () { return true; }),
       areas: function () { return areas(); },
-      go: go, selectRows: selectRows,
+      go: go, selectRows: entries.selectRows,
       openSettings: function () { return go('settings'); },
-      save: function (fields) { return save(fields, 'Y'); },
-      saveBot: saveBot,
+      save: function (fields) { return entries.save(fields, 'Y'); },
+      saveBot: entries.saveBot,
       widget: function () { return widget; }
     };
   }
