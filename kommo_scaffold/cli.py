@@ -260,7 +260,8 @@ def pack_command(
 
 @app.command("dev")
 def dev_command(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 9000,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535,
+                                      help="Port on 127.0.0.1.")] = 9000,
     project: ProjectOption = Path("."),
 ) -> None:
     """Serve the widget to a Kommo tab and a local preview; reload on every save."""

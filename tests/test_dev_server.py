@@ -313,3 +313,32 @@ def test_stopping_during_the_first_install_leaves_no_npm_and_no_half_install(
     assert session.libs.ready and session.libs.error
     libs_root = tmp_path / "cache" / "preview-libs"
     assert not libs_root.exists() or list(libs_root.iterdir()) == []
+
+
+def test_two_starts_agree_on_one_token(widget):
+    dev = project.find_project(widget)
+    tokens: list[str] = []
+    threads = [threading.Thread(target=lambda: tokens.append(project.token(dev)))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(tokens)) == 1 and len(tokens) == 8
+    assert sorted(p.name for p in (widget / ".kommo").iterdir()) == [".gitignore", "dev.json"]
+
+
+def test_a_broken_dev_settings_file_is_kept_and_named(widget):
+    dev = project.find_project(widget)
+    path = widget / ".kommo" / "dev-settings.json"
+    project.token(dev)
+    path.write_text('{"fields": ', "utf-8")
+    with pytest.raises(project.DevError, match=r"dev-settings\.json is not a JSON object"):
+        project.dev_settings(dev)
+    assert path.read_text("utf-8") == '{"fields": '
+
+
+def test_cli_rejects_a_port_out_of_range(widget):
+    process = _start_cli(widget, 70000)
+    out, _ = process.communicate(timeout=20)
+    assert process.returncode == 2 and "Traceback" not in out and "--port" in out

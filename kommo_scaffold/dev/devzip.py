@@ -12,6 +12,8 @@ reaches a production zip.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from kommo_scaffold import pack
@@ -63,7 +65,10 @@ def build(project: DevProject, token: str) -> Path:
     target = project.dev_zip
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                        suffix=".tmp")
+        os.close(fd)
+        tmp = Path(tmp_name)
         try:
             pack._zip_bytes_to(tmp, root, sorted([*names, REAL_SCRIPT]), overrides)
             tmp.replace(target)

@@ -7,6 +7,7 @@ the token guards the served code from other websites and the dev settings may ho
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -114,15 +115,31 @@ def _read_json(path: Path) -> Any:
 
 
 def token(project: DevProject) -> str:
-    """The project's random path token, made on first use and kept in .kommo/dev.json."""
+    """The project's random path token, made on first use and kept in .kommo/dev.json.
+
+    Two `kommo dev` starting at once agree: the file is created with a hard link, which
+    fails if the other one created it first, and then its token is read.
+    """
     folder = _ensure_state_dir(project)
     path = folder / TOKEN_FILE
-    data = _read_json(path)
-    if isinstance(data, dict) and _TOKEN_RE.fullmatch(str(data.get("token", ""))):
-        return str(data["token"])
-    value = secrets.token_hex(12)
-    write_json_atomic(path, {"token": value})
-    return value
+    for _ in range(2):
+        data = _read_json(path)
+        if isinstance(data, dict) and _TOKEN_RE.fullmatch(str(data.get("token", ""))):
+            return str(data["token"])
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".dev.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as stream:
+                json.dump({"token": secrets.token_hex(12)}, stream)
+            if path.exists():
+                os.replace(tmp, path)  # ours, and unreadable: replace it
+            else:
+                with contextlib.suppress(FileExistsError):  # the other one won: read it
+                    os.link(tmp, path)
+        except OSError as error:
+            raise DevError(f"cannot write {path}: {error.strerror or error}") from None
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    raise DevError(f"cannot read the token in {path}; delete the file and start again")
 
 
 def _field_default(spec: Any) -> Any:
@@ -143,6 +160,9 @@ def dev_settings(project: DevProject) -> dict[str, Any]:
     folder = _ensure_state_dir(project)
     path = folder / SETTINGS_FILE
     data = _read_json(path)
+    if path.exists() and not isinstance(data, dict):
+        raise DevError(f"{path} is not a JSON object: fix it, or delete it to start from the "
+                       "manifest's fields again")
     changed = not isinstance(data, dict)
     if not isinstance(data, dict):
         data = {"active": "Y", "install_status": "installed", "lang": "en",

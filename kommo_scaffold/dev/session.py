@@ -68,7 +68,7 @@ class DevSession:
         try:
             self.server = DevServer(self.dev, self.token, port, self.libs, on_log=echo)
         except OSError as error:
-            if error.errno in (errno.EADDRINUSE, errno.EACCES):
+            if error.errno == errno.EADDRINUSE:
                 raise project.DevError(f"port {port} is in use; try kommo dev --port "
                                        f"{free_port(port)}") from None
             raise project.DevError(f"cannot listen on 127.0.0.1:{port}: "
