@@ -17,17 +17,14 @@ from kommo_scaffold.dev.server import DevServer
 UPLOADED_ONLY = ("manifest.json", "i18n/", "images/", "style.css", "templates/")
 
 
-def run_checker(path: Path) -> Any:
-    """The checker's report for a project (the one place `kommo dev` calls the checker)."""
+def run_checker(path: Path) -> tuple[list[dict[str, Any]], str]:
+    """(findings as dicts, summary line) of `kommo check` on a project.
+
+    The one place `kommo dev` calls the checker: re-point it here if the checker moves.
+    """
     from kommo_scaffold import check
 
-    return check.check_path(path)
-
-
-def report_data(report: Any) -> tuple[list[dict[str, Any]], str]:
-    """(findings as dicts, summary line) of a checker report."""
-    from kommo_scaffold import check
-
+    report = check.check_path(path)
     return [f.as_dict() for f in report.findings], check.summary_line(report)
 
 
@@ -56,7 +53,7 @@ class Watcher:
 
     def check(self, announce: bool) -> None:
         started = time.monotonic()
-        findings, summary = report_data(run_checker(self.server.dev.root))
+        findings, summary = run_checker(self.server.dev.root)
         changed = findings != self.server.findings
         self.server.findings, self.server.summary = findings, summary
         self.server.broadcast("check", {"findings": findings, "summary": summary})
