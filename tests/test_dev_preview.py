@@ -392,3 +392,12 @@ def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widge
         backend.shutdown()
         backend.server_close()
         thread.join()
+
+
+def test_after_the_first_install_the_libraries_need_no_npm(preview_libs, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm, no node: offline
+    libs = PreviewLibs()
+    libs.ensure()
+    assert libs.error is None and libs.folder == preview_libs.folder
+    jquery = libs.file("jquery")
+    assert jquery is not None and "jQuery JavaScript Library v3." in jquery.read_text("utf-8")[:200]
