@@ -123,6 +123,7 @@ def token(project: DevProject) -> str:
     folder = _ensure_state_dir(project)
     path = folder / TOKEN_FILE
     for _ in range(2):
+        existed = path.exists()
         data = _read_json(path)
         if isinstance(data, dict) and _TOKEN_RE.fullmatch(str(data.get("token", ""))):
             return str(data["token"])
@@ -130,7 +131,7 @@ def token(project: DevProject) -> str:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as stream:
                 json.dump({"token": secrets.token_hex(12)}, stream)
-            if path.exists():
+            if existed:
                 os.replace(tmp, path)  # ours, and unreadable: replace it
             else:
                 with contextlib.suppress(FileExistsError):  # the other one won: read it
