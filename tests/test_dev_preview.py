@@ -401,3 +401,15 @@ def test_after_the_first_install_the_libraries_need_no_npm(preview_libs, tmp_pat
     assert libs.error is None and libs.folder == preview_libs.folder
     jquery = libs.file("jquery")
     assert jquery is not None and "jQuery JavaScript Library v3." in jquery.read_text("utf-8")[:200]
+
+
+def test_a_script_that_does_not_load_shows_the_failure(preview, make_widget):
+    path = make_widget(locations=["lcard"])
+    script = path / "widget" / "script.js"
+    script.write_text("define(['./missing.js'], function (m) { return m; });\n", "utf-8")
+    page, _ = preview(path)
+    page.open()
+    log = page.log()
+    assert [e["callback"] for e in log] == ["load"], log
+    assert "missing.js" in log[0]["error"]
+    assert page.page.locator("#kp-log .kp-error").count() == 1

@@ -342,3 +342,22 @@ def test_cli_rejects_a_port_out_of_range(widget):
     process = _start_cli(widget, 70000)
     out, _ = process.communicate(timeout=20)
     assert process.returncode == 2 and "Traceback" not in out and "--port" in out
+
+
+@pytest.mark.parametrize("marker", ["kommo dev: serving", "dev zip:", "Ctrl-C stops"])
+def test_ctrl_c_at_any_point_of_the_start_is_clean(widget, marker):
+    port = free_port()
+    process = _start_cli(widget, port)
+    try:
+        _read_until(process, marker)
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, out
+    assert "Traceback" not in out and "kommo dev stopped" in out
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
+    assert list(widget.rglob("*.tmp")) == []

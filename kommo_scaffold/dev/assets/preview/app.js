@@ -261,8 +261,8 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
             }
             resolve(go(wanted || list[0] || 'everywhere'));
           }, function (error) {
+            fail('load', 'script.js did not load: ' + error.requireType + ': ' + error.message);
             resolve(null);
-            return error;
           });
         });
       });
