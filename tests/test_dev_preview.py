@@ -413,3 +413,14 @@ def test_a_script_that_does_not_load_shows_the_failure(preview, make_widget):
     assert [e["callback"] for e in log] == ["load"], log
     assert "missing.js" in log[0]["error"]
     assert page.page.locator("#kp-log .kp-error").count() == 1
+
+
+def test_lang_parameter_picks_the_locale(preview, make_widget):
+    path = make_widget(locations=["lcard"], locales=["en", "ru"])
+    ru = json.loads((path / "widget" / "i18n" / "ru.json").read_text("utf-8"))
+    page, _ = preview(path)
+    page.open("?lang=ru")
+    assert page.js("APP.lang_id") == "ru"
+    assert page.js("kommoPreview.widget().i18n('widget.name')") == ru["widget"]["name"]
+    assert page.calls() == [("lcard", n) for n in LIFECYCLE]
+    assert page.errors == []

@@ -208,6 +208,10 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
   function start() {
     var ready = $.getJSON('/__kommo/state').then(function (loaded) {
       state = loaded;
+      var lang = (new URLSearchParams(window.location.search)).get('lang');
+      if (lang && state.i18n[lang]) {
+        state.settings.lang = lang;  // ?lang=ru: the widget as a user of that locale sees it
+      }
       $('#kp-code').text('widget code ' + state.code + ' (project: ' + state.project_code + ')');
       showFindings(state.findings, state.summary);
       system = {area: '', amouser_id: 2000001, amouser: 'dev@example.com', amohash: 'dev',
