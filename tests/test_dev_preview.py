@@ -45,8 +45,11 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    """Chromium for one test. Playwright's sync API keeps an asyncio loop running while it is
+    started, which would break other tests (copier's prompts call asyncio.run): so it never
+    outlives the test."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
