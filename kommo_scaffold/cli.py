@@ -380,6 +380,22 @@ def pack_command(
     run(action)
 
 
+@app.command("dev")
+def dev_command(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535,
+                                      help="Port on 127.0.0.1.")] = 9000,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Serve the widget to a Kommo tab and a local preview; reload on every save."""
+
+    def action() -> None:
+        from kommo_scaffold.dev import session
+
+        session.run(project, port, echo=typer.echo)
+
+    run(action)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,158 @@
+"""Start and stop everything `kommo dev` runs: server, dev zip, libraries, watcher."""
+
+from __future__ import annotations
+
+import errno
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+from kommo_scaffold.dev import project
+from kommo_scaffold.dev.libs import PreviewLibs
+from kommo_scaffold.dev.server import DevServer
+from kommo_scaffold.dev.watch import Watcher
+
+DEFAULT_PORT = 9000
+
+
+def free_port(after: int) -> int:
+    """A port that can be bound on 127.0.0.1 now, the first after AFTER if possible."""
+    for port in range(after + 1, min(after + 100, 65535)):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def instructions(dev: project.DevProject, server: DevServer,
+                 zip_path: Path | None) -> list[str]:
+    key, port = dev.dev_key, server.port
+    rel = zip_path.relative_to(dev.root).as_posix() if zip_path else "(not built)"
+    return [
+        f"kommo dev: serving {dev.widget} at {server.base_url}/{server.token}/",
+        f"  preview:  {server.base_url}/preview/",
+        f"  dev zip:  {rel} (upload it once in Kommo; again only when manifest.json, i18n "
+        "or images change)",
+        "  In the Kommo tab's DevTools console, turn dev mode on:",
+        f"    localStorage.setItem('{key}', '{port}'); location.reload()",
+        "  and off again:",
+        f"    localStorage.removeItem('{key}'); location.reload()",
+        "  Chrome 142+ (and other Chromium browsers) asks the Kommo tab for Local Network "
+        "Access: click Allow.",
+        "  If you blocked it, the widget does not load: allow it again in Site settings > "
+        "Local network access. Safari may refuse http://localhost from an HTTPS page.",
+        "Watching widget/ (Ctrl-C stops)",
+    ]
+
+
+class DevSession:
+    """One running `kommo dev`: start() binds and starts threads, stop() ends them all."""
+
+    def __init__(self, start: Path, port: int = DEFAULT_PORT,
+                 echo: Callable[[str], None] = print, preview_libs: bool = True,
+                 dev_zip: bool = True) -> None:
+        self.dev = project.find_project(start)
+        self.make_zip = dev_zip
+        self.token = project.token(self.dev)
+        project.dev_settings(self.dev)
+        self.echo = echo
+        self.libs = PreviewLibs() if preview_libs else None
+        try:
+            self.server = DevServer(self.dev, self.token, port, self.libs, on_log=echo)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise project.DevError(f"port {port} is in use; try kommo dev --port "
+                                       f"{free_port(port)}") from None
+            raise project.DevError(f"cannot listen on 127.0.0.1:{port}: "
+                                   f"{error.strerror or error}") from None
+        self.watcher = Watcher(self.server, echo,
+                               rebuild_zip=self.build_zip if dev_zip else None)
+        self._threads: list[threading.Thread] = []
+        self._serving = False
+        self.zip_path: Path | None = None
+
+    def build_zip(self) -> Path:
+        from kommo_scaffold.dev import devzip  # imports the checker: after the server is up
+
+        self.zip_path = devzip.build(self.dev, self.token)
+        return self.zip_path
+
+    def start(self) -> None:
+        self._serving = True
+        serve = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                 name="kommo-dev-http", daemon=True)
+        serve.start()
+        self._threads.append(serve)
+        try:
+            zip_path = self.build_zip() if self.make_zip else None
+        except BaseException:
+            self.stop()
+            raise
+        if self.libs is not None:
+            libs = self.libs
+
+            def install() -> None:
+                libs.ensure()
+                if libs.error:
+                    self.echo(f"error: preview: {libs.error}")
+
+            thread = threading.Thread(target=install, name="kommo-dev-libs", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        for line in instructions(self.dev, self.server, zip_path):
+            self.echo(line)
+        self.watcher.start()
+
+    def stop(self) -> None:
+        """Safe at any point after __init__, also when start() did not finish."""
+        if self.libs is not None:
+            self.libs.cancel()
+        if self.watcher.started:
+            self.watcher.stop()
+        self.server.close_clients()
+        if self._serving:
+            self.server.shutdown()
+        self.server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> DevSession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run(start: Path, port: int, echo: Callable[[str], None] = print) -> None:
+    """`kommo dev`: run until Ctrl-C (or SIGTERM), then stop cleanly."""
+    session = DevSession(start, port, echo)
+    done = threading.Event()
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        session.start()
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # A second Ctrl-C must not cut the clean stop short.
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            session.stop()
+        finally:
+            signal.signal(signal.SIGINT, interrupt)
+            signal.signal(signal.SIGTERM, previous)
+        echo("kommo dev stopped")

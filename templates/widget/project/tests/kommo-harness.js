@@ -1,0 +1,179 @@
+// A small harness for widget tests under `node --test` (Node 18+, no dependencies).
+// It loads widget/script.js the way Kommo does: as an AMD module whose constructor runs with
+// `this` = Kommo's widget object. Here that object, jQuery and the page are stand-ins that
+// record what the widget does, so tests can call callbacks and check their results.
+// Made by kommo-scaffold; it is yours to change (kommo update merges our later changes).
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+
+const WIDGET_DIR = path.join(__dirname, '..', 'widget');
+// Kommo assigns its own widget code, different from the project's: so do the tests.
+const ASSIGNED_CODE = 'kommo_assigned_code';
+
+function readJson(rel) {
+  return JSON.parse(fs.readFileSync(path.join(WIDGET_DIR, rel), 'utf8').replace(/^\uFEFF/, ''));
+}
+
+function manifest() {
+  return readJson('manifest.json');
+}
+
+function locales() {
+  const dir = path.join(WIDGET_DIR, 'i18n');
+  return fs.readdirSync(dir).filter((name) => name.endsWith('.json'))
+    .map((name) => name.slice(0, -5)).sort();
+}
+
+function lookup(tree, dotted) {
+  return dotted.split('.').reduce((node, key) => (node == null ? undefined : node[key]), tree);
+}
+
+// A jQuery stand-in: callable and chainable; `.length` is 0 (nothing on the page).
+function makeJQuery(log) {
+  const $ = new Proxy(function () {}, {
+    get(target, prop) {
+      if (prop === 'then' || typeof prop === 'symbol') return undefined;
+      if (prop === 'length') return 0;
+      return new Proxy(function () {}, {
+        apply(t, self, args) {
+          log.push(['$.' + String(prop), args.length]);
+          return $;
+        },
+        get(t, inner) {
+          return inner === 'then' || typeof inner === 'symbol' ? undefined : $[inner];
+        },
+      });
+    },
+    apply() {
+      return $;
+    },
+  });
+  return $;
+}
+
+// Text i18n keys: every string passed to t('...') or self.i18n('...') in the script.
+function i18nKeysUsed(source) {
+  const keys = new Set();
+  const pattern = /\b(?:t|i18n)\(\s*(['"])([A-Za-z0-9_.-]+)\1\s*\)/g;
+  let match;
+  while ((match = pattern.exec(source)) !== null) keys.add(match[2]);
+  return [...keys].sort();
+}
+
+// Loads script.js. options: area, settings, lang, listSelected, modules (AMD id -> value).
+function loadWidget(options) {
+  const opts = options || {};
+  const file = opts.script || path.join(WIDGET_DIR, 'script.js');
+  const source = fs.readFileSync(file, 'utf8');
+  const lang = opts.lang || locales()[0];
+  const langs = readJson(path.join('i18n', lang + '.json'));
+  const version = (manifest().widget || {}).version;
+  const log = [];
+  const defines = [];
+  const $ = makeJQuery(log);
+  const modal = function Modal(params) {
+    log.push(['Modal', params && params.class_name]);
+    if (params && typeof params.init === 'function') params.init($);
+    this.destroy = function () {};
+  };
+  const modules = Object.assign({
+    jquery: $, underscore: {}, moment: function () { return {}; }, twigjs: {},
+    'lib/components/base/modal': modal,
+  }, opts.modules || {});
+  const resolve = (id) => (id in modules ? modules[id] : {});
+  const page = {
+    define(deps, factory) {
+      if (typeof deps === 'function') defines.push({deps: [], factory: deps});
+      else defines.push({deps: Array.from(deps || []), factory});
+    },
+    require(deps, callback) {
+      if (typeof deps === 'string') return resolve(deps);
+      if (typeof callback === 'function') callback(...deps.map(resolve));
+      return undefined;
+    },
+    console, Promise, JSON, Math, Date, setTimeout, clearTimeout,
+    document: {}, localStorage: {getItem: () => null},
+  };
+  page.define.amd = {jQuery: true};
+  page.window = page;
+  page.APP = page.AMOCRM = {
+    lang_id: lang, constant: () => ({}), data: {current_card: false},
+    getWidgetsArea: () => opts.area || 'lcard',
+    notifications: {show_message() {}, show_message_error() {}},
+  };
+  vm.runInNewContext(source, page, {filename: file});
+
+  const settings = Object.assign({
+    widget_code: ASSIGNED_CODE, path: '/upl/' + ASSIGNED_CODE + '/widget', version,
+    active: 'Y', status: 'installed',
+  }, opts.settings || {});
+  const listSelected = opts.listSelected || {
+    selected: [{id: 1, type: 'lead', emails: [], phones: []},
+               {id: 2, type: 'lead', emails: [], phones: []}],
+    count_selected: 2, summary: {items: 2, emails: 0, phones: 0},
+  };
+  const base = {
+    langs, params: settings,
+    system: () => ({area: opts.area || 'lcard', amouser_id: 1, amouser: 'dev@example.com',
+                    amohash: 'hash', subdomain: 'test', domain: 'kommo.com'}),
+    get_settings: () => settings,
+    set_settings(values) { Object.assign(settings, values); log.push(['set_settings', values]); },
+    i18n: (key) => lookup(langs, key),
+    set_lang(values) { base.langs = values; },
+    get_version: () => version,
+    get_install_status: () => 'installed',
+    set_status(status) { log.push(['set_status', status]); },
+    render(template, params) {
+      log.push(['render', template && (template.ref || template.href || 'data'), params]);
+      return {render: () => ''};
+    },
+    render_template(tpl, data) { log.push(['render_template', tpl && tpl.caption]); },
+    crm_post(url, data, success) { log.push(['crm_post', url, data]); },
+    $authorizedAjax(request) { log.push(['$authorizedAjax', request && request.url]); return $; },
+    list_selected: () => listSelected,
+    widgetsOverlay(on) { log.push(['widgetsOverlay', on]); },
+    add_action(type) { log.push(['add_action', type]); },
+    add_source(type) { log.push(['add_source', type]); },
+    get_pipeline_id: () => Promise.resolve(7),
+    setSdkCatalogId(id) { log.push(['setSdkCatalogId', id]); },
+  };
+  const found = defines[0];
+  let widget = null;
+  if (found && typeof found.factory === 'function') {
+    const Ctor = found.factory(...found.deps.map(resolve));
+    if (typeof Ctor === 'function') {
+      const instance = Object.create(base);
+      const returned = Ctor.call(instance);
+      widget = returned && typeof returned === 'object' ? returned : instance;
+    }
+  }
+  return {defines, widget, log, langs, source, settings, $,
+          callback: (name) => callbackOf(widget, name)};
+}
+
+// The callback at a dotted name ('render', 'leads.selected'), or undefined.
+function callbackOf(widget, name) {
+  const callbacks = widget && widget.callbacks;
+  const fn = lookup(callbacks, name);
+  if (typeof fn !== 'function') return undefined;
+  const owner = name.includes('.') ? lookup(callbacks, name.split('.').slice(0, -1).join('.'))
+    : callbacks;
+  return (...args) => fn.apply(owner, args);
+}
+
+// Values from the script's realm, copied so node:assert compares them as plain data.
+function plain(value) {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+async function settled(value) {
+  return value && typeof value.then === 'function' ? await value : value;
+}
+
+module.exports = {
+  ASSIGNED_CODE, WIDGET_DIR, callbackOf, i18nKeysUsed, loadWidget, locales, lookup, manifest,
+  plain, readJson, settled,
+};

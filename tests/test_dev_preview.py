@@ -1,0 +1,429 @@
+"""The preview page in a real browser: Playwright drives Debian's Chromium (no download).
+
+CI installs chromium and npm (.ci/run), so there these tests must run; on a developer
+machine without them they are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import threading
+import zipfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dev_helpers import dev_session
+
+from kommo_scaffold import areas, generate
+from kommo_scaffold.dev import project
+from kommo_scaffold.dev.libs import PreviewLibs
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+# What Kommo calls when an area opens, after render, init and bind_actions.
+ENTRY_CALLBACKS = {
+    "settings": ["settings"], "advanced_settings": ["advancedSettings"],
+    "widget_page": ["initMenuPage"], "digital_pipeline": ["dpSettings"],
+    "card_sdk": ["loadPreloadedData", "loadElements"], "catalogs": ["loadCatalogElement"],
+    "lead_sources": ["onAddAsSource"], "salesbot_designer": ["salesbotDesignerSettings"],
+}
+LIFECYCLE = ["render", "init", "bind_actions"]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must install it: see .ci/run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Chromium for one test. Playwright's sync API keeps an asyncio loop running while it is
+    started, which would break other tests (copier's prompts call asyncio.run): so it never
+    outlives the test."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    if not Path(CHROMIUM).exists():
+        _unavailable("chromium is not installed")
+    manager = sync_playwright().start()
+    try:
+        chromium = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        manager.stop()
+
+
+@pytest.fixture(scope="session")
+def preview_libs() -> PreviewLibs:
+    libs = PreviewLibs()
+    libs.ensure()
+    if libs.error:
+        _unavailable(f"preview libraries: {libs.error}")
+    return libs
+
+
+class Preview:
+    """One page on the preview, recording console errors."""
+
+    def __init__(self, browser: Any, base_url: str) -> None:
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.base_url = base_url
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
+                     else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def open(self, query: str = "") -> Preview:
+        self.page.goto(f"{self.base_url}/preview/{query}")
+        self.page.wait_for_function("window.kommoPreview !== undefined")
+        self.page.evaluate("kommoPreview.ready")
+        return self
+
+    def js(self, expression: str, arg: Any = None) -> Any:
+        return self.page.evaluate(expression, arg)
+
+    def log(self) -> list[dict[str, Any]]:
+        return self.js("kommoPreview.log.map(e => Object.assign({}, e))")
+
+    def calls(self, start: int = 0) -> list[tuple[str, str]]:
+        return [(e["area"], e["callback"]) for e in self.log()[start:]]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def preview(browser, preview_libs) -> Iterator[Any]:
+    """preview(project) -> (Preview, DevSession); everything stops after the test."""
+    stack: list[Any] = []
+
+    def start(path: Path, dev_zip: bool = True) -> tuple[Preview, Any]:
+        manager = dev_session(path, preview_libs=True, dev_zip=dev_zip)
+        session, _ = manager.__enter__()
+        stack.append(manager)
+        page = Preview(browser, session.server.base_url)
+        stack.append(page)
+        return page, session
+
+    try:
+        yield start
+    finally:
+        for item in reversed(stack):
+            if isinstance(item, Preview):
+                item.close()
+            else:
+                item.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def all_areas(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("all-areas") / "widget"
+    generate.create(path, {"locations": list(areas.AREA_CODES)}, defaults=True)
+    return path
+
+
+def _copy(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".git", ".kommo", "dist"))
+    return target
+
+
+def test_every_area_opens_without_console_errors_in_kommos_order(preview, all_areas):
+    page, _ = preview(all_areas)
+    page.open()
+    opened = page.js("kommoPreview.areas()")
+    browser_areas = [c for c in areas.AREA_CODES if c not in ("sms", "mobile_card", "ai_agent")]
+    assert opened == browser_areas
+    for area in opened:
+        page.open(f"?area={area}")
+        assert page.js("document.getElementById('page_holder').dataset.area") == area
+        wanted = [(area, name) for name in LIFECYCLE + ENTRY_CALLBACKS.get(area, [])]
+        assert page.calls() == wanted, area
+        assert all(e["error"] is None for e in page.log()), page.log()
+        returned = {e["callback"]: e["returned"] for e in page.log()}
+        assert returned["render"] is True and returned["init"] is True
+    assert page.errors == []
+
+
+def test_moving_between_areas_destroys_then_renders_and_lists_call_selected(preview, all_areas):
+    page, _ = preview(all_areas)
+    page.open("?area=lcard")
+    start = len(page.log())
+    page.js("kommoPreview.go('llist')")
+    assert page.calls(start) == [("lcard", "destroy"), ("llist", "render"), ("llist", "init"),
+                                 ("llist", "bind_actions")]
+    start = len(page.log())
+    assert page.js("kommoPreview.selectRows(3)") is True
+    assert page.calls(start) == [("llist", "leads.selected")]
+    selected = page.js("kommoPreview.widget().list_selected()")
+    assert [row["id"] for row in selected["selected"]] == [101, 102, 103]
+    assert selected["count_selected"] == 3 and selected["summary"]["items"] == 3
+    assert page.js("kommoPreview.widget().get_settings().widget_code") != "widget"
+    assert page.errors == []
+
+
+def test_settings_modal_save_calls_on_save_and_persists(preview, make_widget):
+    path = make_widget(locations=["lcard", "settings"],
+                       settings_fields=[{"code": "api_key", "type": "text", "required": True},
+                                        {"code": "extra", "type": "custom"}])
+    page, _session = preview(path)
+    page.open()
+    start = len(page.log())
+    page.js("kommoPreview.openSettings()")
+    code = page.js("kommoPreview.widget().get_settings().widget_code")
+    assert page.page.locator(f".modal.{code} .widget_settings_block "
+                             "input[name=api_key]").count() == 1
+    assert page.page.locator(f"#{code}_custom_content").count() == 1
+    result = page.js("kommoPreview.save({api_key: 'k-1'})")
+    assert result == {"saved": True, "result": True}
+    on_save = next(e for e in page.log()[start:] if e["callback"] == "onSave")
+    assert on_save["args"][0]["fields"]["api_key"] == "k-1"
+    assert on_save["args"][0]["active"] == "Y"
+    stored = json.loads((path / ".kommo" / "dev-settings.json").read_text("utf-8"))
+    assert stored["fields"]["api_key"] == "k-1"
+    assert page.js("kommoPreview.widget().get_settings().api_key") == "k-1"
+    assert page.errors == []
+
+
+def _edit_render(path: Path, code: str) -> None:
+    script = path / "widget" / "script.js"
+    text = script.read_text("utf-8")
+    script.write_text(text.replace("render: function () {", "render: function () {\n" + code,
+                                   1), "utf-8")
+
+
+@pytest.mark.parametrize(("code", "shown"), [
+    ("return false;", None), ("throw new Error('render broke');", "Error: render broke"),
+])
+def test_render_false_or_throwing_shows_the_failure(preview, make_widget, code, shown):
+    path = make_widget(locations=["lcard"])
+    _edit_render(path, code)
+    page, _ = preview(path)
+    page.open()
+    log = page.log()
+    assert [e["callback"] for e in log] == ["render"], log
+    if shown:
+        assert log[0]["error"] == shown
+    else:
+        assert log[0]["returned"] is False
+        assert any("render did not return true" in w for w in page.js("kommoPreview.warnings"))
+    assert page.page.locator("#kp-log .kp-error, #kp-log .kp-warning").count() >= 1
+    assert page.errors == []
+
+
+def test_custom_template_system_control_and_init_once(preview, make_widget):
+    path = make_widget(locations=["lcard", "llist"], init_once=True)
+    (path / "widget" / "templates").mkdir()
+    (path / "widget" / "templates" / "hello.twig").write_text(
+        '<p class="hello">Hello {{ name }}</p>', "utf-8")
+    _edit_render(path, """
+        self.render({href: '/templates/hello.twig', base_path: self.params.path,
+                     v: self.get_version(), load: function (template) {
+          $('#page_holder').append(template.render({name: 'Ada'}));
+        }});
+        $('#page_holder').append(self.render({ref: '/tmpl/controls/input.twig'},
+                                             {name: 'q', class_name: 'ctl'}));
+    """)
+    page, _ = preview(path)
+    page.open()
+    page.page.wait_for_selector(".hello")
+    assert page.page.inner_text(".hello") == "Hello Ada"
+    assert page.page.locator("input.ctl[name=q]").count() == 1
+    start = len(page.log())
+    page.js("kommoPreview.go('llist')")
+    assert page.calls(start) == [("lcard", "destroy"), ("llist", "render")]  # init_once
+    assert page.errors == []
+
+
+def test_crm_post_round_trip_through_the_dev_server(preview, make_widget):
+    seen: list[str] = []
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
+            body = json.dumps({"ok": True, "got": seen[-1]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    backend = HTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=backend.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page, _ = preview(make_widget(locations=["lcard"]))
+        page.open()
+        url = f"http://127.0.0.1:{backend.server_address[1]}/api"
+        answer = page.js(f"""new Promise(function (resolve, reject) {{
+            kommoPreview.widget().crm_post({json.dumps(url)}, {{lead_id: 5, note: 'a b'}},
+              function (data) {{ resolve(data); }}, 'json', function (e) {{ reject(e); }});
+        }})""")
+        assert answer == {"ok": True, "got": "lead_id=5&note=a+b"}
+        assert seen == ["lead_id=5&note=a+b"]
+        assert page.errors == []
+    finally:
+        backend.shutdown()
+        backend.server_close()
+        thread.join()
+
+
+def test_a_save_reloads_the_page_and_shows_the_checkers_findings(preview, make_widget):
+    path = make_widget(locations=["lcard"])
+    page, _ = preview(path)
+    page.open()
+    page.js("window.beforeReload = true")
+    script = path / "widget" / "script.js"
+    script.write_text(script.read_text("utf-8").replace("bind_actions: function",
+                                                        "bind_action: function"), "utf-8")
+    page.page.wait_for_function("window.beforeReload === undefined && window.kommoPreview")
+    page.page.wait_for_selector("#kp-findings .kp-error", timeout=10000)
+    assert "KS305" in page.page.inner_text("#kp-findings")
+    page.js("kommoPreview.ready")
+    assert ("lcard", "bind_actions") in page.calls()
+    assert any(e["callback"] == "bind_actions" and e["error"] for e in page.log())
+
+
+def test_dev_zip_loader_runs_the_bundled_script_or_the_dev_server(preview, make_widget,
+                                                                  tmp_path):
+    real = make_widget(locations=["lcard"])
+    real_page, real_session = preview(real)
+    # A second project whose widget/ is the unzipped dev zip of the first, as Kommo holds it.
+    uploaded = _copy(real, tmp_path / "uploaded")
+    shutil.rmtree(uploaded / "widget")
+    with zipfile.ZipFile(real_session.dev.dev_zip) as archive:
+        archive.extractall(uploaded / "widget")
+    page, _ = preview(uploaded, dev_zip=False)
+    page.open()
+    assert page.calls() == [("lcard", n) for n in LIFECYCLE]  # the bundled real script ran
+    key, port = real_session.dev.dev_key, real_session.server.port
+    page.js(f"localStorage.setItem({json.dumps(key)}, '{port}')")
+    lines: list[str] = []
+    real_session.server.on_log = lines.append
+    page.open()
+    assert page.calls() == [("lcard", n) for n in LIFECYCLE]
+    assert any(line.startswith("GET /script.js 200") for line in lines), lines
+    page.js(f"localStorage.setItem({json.dumps(key)}, 'http://evil.example/x.js')")
+    lines.clear()
+    page.open()
+    assert page.calls() == [("lcard", n) for n in LIFECYCLE]
+    assert lines == []
+    assert project.REAL_SCRIPT in {p.name for p in (uploaded / "widget").iterdir()}
+    assert page.errors == [] and real_page.errors == []
+
+
+WIDGET_MEMBERS = ["system", "get_settings", "set_settings", "i18n", "set_lang", "get_version",
+                  "get_install_status", "set_status", "render", "render_template", "crm_post",
+                  "$authorizedAjax", "list_selected", "widgetsOverlay", "add_action",
+                  "add_source", "get_pipeline_id", "setSdkCatalogId"]
+
+
+def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widget):
+    path = make_widget(locations=["lcard", "digital_pipeline"])
+    _edit_render(path, "self.i18n('no.such.key');")
+    script = path / "widget" / "script.js"
+    script.write_text(script.read_text("utf-8").replace("dpSettings: function",
+                                                        "dpSettingz: function"), "utf-8")
+    headers: list[str] = []
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self):
+            headers.append(self.headers.get("X-Auth-Token", ""))
+            self.send_response(200)
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Headers", "X-Auth-Token")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def do_OPTIONS(self):
+            self.send_response(204)
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Headers", "X-Auth-Token")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    backend = HTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=backend.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page, _ = preview(path)
+        page.open()
+        members = page.js(f"{json.dumps(WIDGET_MEMBERS)}.filter("
+                          "k => typeof kommoPreview.widget()[k] !== 'function')")
+        assert members == []
+        assert page.js("typeof kommoPreview.widget().params === 'object' && "
+                       "typeof kommoPreview.widget().langs === 'object'")
+        assert page.js("window.APP === window.AMOCRM && APP.constant('account').subdomain")
+        assert page.js("kommoPreview.widget().system().area") == "lcard"
+        url = f"http://127.0.0.1:{backend.server_address[1]}/me"
+        page.js("url => Promise.resolve(kommoPreview.widget().$authorizedAjax({url: url}))",
+                url)
+        assert len(headers) == 1 and headers[0].count(".") == 2
+        secret = json.loads((path / ".kommo" / "dev-settings.json").read_text("utf-8"))[
+            "jwt_secret"]
+        signed, signature = headers[0].rsplit(".", 1)
+        assert base64.urlsafe_b64decode(signature + "==") == hmac.new(
+            secret.encode(), signed.encode(), hashlib.sha256).digest()
+        page.js("kommoPreview.go('digital_pipeline')")
+        warnings = page.js("kommoPreview.warnings")
+        assert any("no.such.key" in w for w in warnings), warnings
+        assert any("callbacks.dpSettings is missing" in w for w in warnings), warnings
+        assert page.errors == []
+    finally:
+        backend.shutdown()
+        backend.server_close()
+        thread.join()
+
+
+def test_after_the_first_install_the_libraries_need_no_npm(preview_libs, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm, no node: offline
+    libs = PreviewLibs()
+    libs.ensure()
+    assert libs.error is None and libs.folder == preview_libs.folder
+    jquery = libs.file("jquery")
+    assert jquery is not None and "jQuery JavaScript Library v3." in jquery.read_text("utf-8")[:200]
+
+
+def test_a_script_that_does_not_load_shows_the_failure(preview, make_widget):
+    path = make_widget(locations=["lcard"])
+    script = path / "widget" / "script.js"
+    script.write_text("define(['./missing.js'], function (m) { return m; });\n", "utf-8")
+    page, _ = preview(path)
+    page.open()
+    log = page.log()
+    assert [e["callback"] for e in log] == ["load"], log
+    assert "missing.js" in log[0]["error"]
+    assert page.page.locator("#kp-log .kp-error").count() == 1
+
+
+def test_lang_parameter_picks_the_locale(preview, make_widget):
+    path = make_widget(locations=["lcard"], locales=["en", "ru"])
+    ru = json.loads((path / "widget" / "i18n" / "ru.json").read_text("utf-8"))
+    page, _ = preview(path)
+    page.open("?lang=ru")
+    assert page.js("APP.lang_id") == "ru"
+    assert page.js("kommoPreview.widget().i18n('widget.name')") == ru["widget"]["name"]
+    assert page.calls() == [("lcard", n) for n in LIFECYCLE]
+    assert page.errors == []

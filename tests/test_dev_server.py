@@ -1,0 +1,363 @@
+"""`kommo dev`: the server, the token, the events, the dev zip, the CLI's start and stop."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from conftest import user_git
+from dev_helpers import EventReader, dev_session, free_port, request
+
+from kommo_scaffold import check, pack
+from kommo_scaffold.dev import devzip, jwt, project
+from kommo_scaffold.dev.server import PREVIEW_HEADER, assigned_code
+from kommo_scaffold.dev.session import DevSession
+
+SETTINGS_FIELDS = [{"code": "api_key", "type": "text", "required": True},
+                   {"code": "manager", "type": "users"}]
+
+
+@pytest.fixture
+def widget(make_widget) -> Path:
+    return make_widget(locations=["lcard", "llist", "settings", "digital_pipeline"],
+                       panel_locations=["lcard"], settings_fields=SETTINGS_FIELDS)
+
+
+def test_serves_widget_under_token_with_cors_and_no_store(widget):
+    with dev_session(widget) as (session, _):
+        port, token = session.server.port, session.token
+        status, headers, body = request(port, "GET", f"/{token}/script.js")
+        assert status == 200
+        assert body == (widget / "widget" / "script.js").read_bytes()
+        assert headers["content-type"].startswith("text/javascript")
+        assert headers["cache-control"] == "no-store"
+        assert headers["access-control-allow-origin"] == "*"
+        for rel in ("i18n/en.json", "style.css", "manifest.json"):
+            status, headers, _ = request(port, "GET", f"/{token}/{rel}",
+                                         headers={"Origin": "https://acme.kommo.com"})
+            assert status == 200 and headers["access-control-allow-origin"] == "*", rel
+        status, headers, _ = request(port, "OPTIONS", f"/{token}/i18n/en.json")
+        assert status == 204 and headers["access-control-allow-origin"] == "*"
+        # No token, a wrong token, a way out of widget/ or a dot file: nothing is served.
+        for path in ("/script.js", "/0123456789abcdef01234567/script.js",
+                     f"/{token}/../.copier-answers.yml", f"/{token}/%2e%2e/.copier-answers.yml",
+                     f"/{token}/..%2f.kommo/dev.json", f"/{token}/.gitignore"):
+            status, _, body = request(port, "GET", path)
+            assert status == 404, path
+            assert b"token" not in body
+        # A page on another host name (DNS rebinding) gets nothing.
+        for path in (f"/{token}/script.js", "/__kommo/state", "/preview/"):
+            status, _, body = request(port, "GET", path, headers={"Host": f"evil.test:{port}"})
+            assert status == 403 and b"token" not in body, path
+        status, _, _ = request(port, "GET", f"/{token}/script.js",
+                               headers={"Host": f"localhost:{port}"})
+        assert status == 200
+        # The preview's state is not readable cross-origin (no CORS header).
+        status, headers, _ = request(port, "GET", "/__kommo/state")
+        assert status == 200 and "access-control-allow-origin" not in headers
+
+
+def test_token_is_random_per_project_kept_and_git_ignored(widget, make_widget):
+    first = project.token(project.find_project(widget / "widget" / "i18n"))
+    assert first == project.token(project.find_project(widget))
+    other = make_widget(locations=["lcard"])
+    assert project.token(project.find_project(other)) != first
+    assert len(first) == 24
+    # .kommo/ ignores itself, whatever the project's own ignore rules are.
+    (widget / ".gitignore").write_text("", "utf-8")
+    assert user_git(widget, "status", "--porcelain", "--untracked-files=all",
+                    "--", ".kommo").strip() == ""
+    project.dev_settings(project.find_project(widget))
+    settings = json.loads((widget / ".kommo" / "dev-settings.json").read_text("utf-8"))
+    assert settings["fields"] == {"api_key": "", "manager": {}}
+
+
+def test_not_a_project_is_one_line(tmp_path):
+    with pytest.raises(project.DevError, match="not inside a widget project"):
+        project.find_project(tmp_path)
+
+
+def test_reload_and_check_events_on_save(widget):
+    with dev_session(widget) as (session, lines):
+        events = EventReader(session.server.port)
+        try:
+            script = widget / "widget" / "script.js"
+            text = script.read_text("utf-8")
+            script.write_text(text.replace("bind_actions: function", "bind_action: function"),
+                              "utf-8")
+            data, _ = events.wait_for("reload")
+            assert data["files"] == ["script.js"]
+            found, _ = events.wait_for("check")
+            rules = {f["rule"] for f in found["findings"]}
+            assert "KS305" in rules, found
+            assert any("KS305" in line for line in lines)
+            _status, _, body = request(session.server.port, "GET", "/__kommo/state")
+            assert "KS305" in {f["rule"] for f in json.loads(body)["findings"]}
+        finally:
+            events.close()
+
+
+def test_manifest_change_rebuilds_the_dev_zip_and_says_upload(widget):
+    with dev_session(widget) as (session, lines):
+        events = EventReader(session.server.port)
+        try:
+            manifest = widget / "widget" / "manifest.json"
+            manifest.write_text(manifest.read_text("utf-8").replace('"1.0.0"', '"1.0.1"'),
+                                "utf-8")
+            events.wait_for("check")
+            with zipfile.ZipFile(session.dev.dev_zip) as archive:
+                assert '"1.0.1"' in archive.read("manifest.json").decode()
+            assert any("upload dist/widget-dev.zip again" in line for line in lines)
+        finally:
+            events.close()
+
+
+def test_dev_zip_loader_falls_back_and_is_refused_by_check_and_pack(widget, tmp_path):
+    dev = project.find_project(widget)
+    token = project.token(dev)
+    zip_path = devzip.build(dev, token)
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        loader = archive.read("script.js").decode()
+        assert archive.read(project.REAL_SCRIPT) == (widget / "widget" / "script.js").read_bytes()
+        assert archive.read("manifest.json") == (widget / "widget" / "manifest.json").read_bytes()
+        archive.extractall(tmp_path / "unzipped")
+    assert {"manifest.json", "i18n/en.json", "images/logo.png", "style.css"} <= names
+    assert "'http://localhost:' + port + '/' + TOKEN + '/script.js'" in loader
+    assert json.dumps(dev.dev_key) in loader and json.dumps(token) in loader
+    assert "./script.real.js" in loader
+    subprocess.run(["node", "--check", tmp_path / "unzipped" / "script.js"], check=True)
+    assert "KS308" in check.check_path(zip_path).rules()
+    assert "KS308" not in check.check_path(widget).rules()
+    with pytest.raises(pack.PackError, match="KS308"):
+        pack.pack(tmp_path / "unzipped", output=tmp_path / "out.zip")
+    assert not (tmp_path / "out.zip").exists()
+
+
+def test_crm_post_proxy_round_trip_and_header_guard(widget):
+    seen: list[bytes] = []
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append(body)
+            answer = json.dumps({"echo": body.decode()}).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    backend = HTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=backend.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with dev_session(widget) as (session, _):
+            port, token = session.server.port, session.token
+            url = f"http://127.0.0.1:{backend.server_address[1]}/hook"
+            payload = {"url": url, "data": {"lead": "7", "q": "a&b"}}
+            status, _, _ = request(port, "POST", "/__kommo/proxy", payload)
+            assert status == 403 and not seen
+            status, _, body = request(port, "POST", "/__kommo/proxy", payload,
+                                      {PREVIEW_HEADER: token})
+            answer = json.loads(body)
+            assert status == 200 and answer["status"] == 201
+            assert json.loads(answer["body"]) == {"echo": "lead=7&q=a%26b"}
+            status, _, body = request(port, "POST", "/__kommo/proxy", {"url": "file:///etc"},
+                                      {PREVIEW_HEADER: token})
+            assert status == 400
+    finally:
+        backend.shutdown()
+        backend.server_close()
+        thread.join()
+
+
+def test_dev_jwt_is_hs256_with_kommo_claims():
+    token = jwt.dev_token("s3cret", "demo", "http://localhost:8000", now=1000)
+    header, payload, signature = token.split(".")
+    expected = hmac.new(b"s3cret", f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    assert base64.urlsafe_b64decode(signature + "==") == expected
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    assert {"iss", "aud", "jti", "iat", "nbf", "exp", "account_id", "user_id", "subdomain",
+            "client_uuid"} <= set(claims)
+    assert claims["exp"] == 1060 and claims["aud"] == "http://localhost:8000"
+
+
+def test_assigned_code_differs_from_the_project_code(widget):
+    with dev_session(widget) as (session, _):
+        _, _, body = request(session.server.port, "GET", "/__kommo/state")
+        state = json.loads(body)
+    assert state["code"] == assigned_code(state["token"]) != state["project_code"]
+    assert state["settings"]["fields"]["api_key"] == ""
+    assert "jwt_secret" not in state["settings"]
+
+
+def _start_cli(widget: Path, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", "from kommo_scaffold.cli import main; main()", "dev",
+         "--port", str(port)], cwd=widget / "widget", stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def _read_until(process: subprocess.Popen[str], marker: str, timeout: float = 20) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+        if marker in line:
+            return lines
+    raise AssertionError(f"{marker!r} not printed: {lines}")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_cli_prints_the_console_lines_and_stops_cleanly(widget, stop_signal):
+    port = free_port()
+    process = _start_cli(widget, port)
+    try:
+        lines = _read_until(process, "Ctrl-C stops")
+        text = "\n".join(lines)
+        code = project.find_project(widget).slug
+        assert f"localStorage.setItem('kommo-dev:{code}', '{port}')" in text
+        assert "localStorage.removeItem(" in text
+        assert "Local Network Access" in text and "Chrome 142" in text
+        assert f"http://127.0.0.1:{port}/preview/" in text
+        process.send_signal(stop_signal)
+        out, _ = process.communicate(timeout=10)
+        assert process.returncode == 0, out
+        assert "kommo dev stopped" in out and "Traceback" not in out
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # the port is free again
+
+
+def test_cli_busy_port_is_one_line_naming_a_free_port(widget):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        process = _start_cli(widget, port)
+        out, _ = process.communicate(timeout=20)
+    assert process.returncode == 2
+    lines = out.strip().splitlines()
+    assert len(lines) == 1, out
+    assert lines[0].startswith(f"error: port {port} is in use; try kommo dev --port ")
+    suggested = int(lines[0].rsplit(" ", 1)[1])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", suggested))
+
+
+def test_a_failed_start_leaves_no_server_running(widget):
+    (widget / "widget" / project.REAL_SCRIPT).write_text("// mine\n", "utf-8")
+    port = free_port()
+    session = DevSession(widget, port, echo=lambda line: None, preview_libs=False)
+    with pytest.raises(project.DevError, match=r"script\.real\.js exists"):
+        session.start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # released
+    assert all(not t.is_alive() for t in session._threads)
+
+
+def test_preview_libraries_without_npm_are_one_line_and_the_widget_is_still_served(
+        widget, tmp_path, monkeypatch):
+    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with dev_session(widget, preview_libs=True) as (session, lines):
+        assert session.libs is not None and session.libs.wait(10)
+        assert session.libs.error and "needs npm" in session.libs.error
+        assert "\n" not in session.libs.error
+        status, _, body = request(session.server.port, "GET", "/preview/libs/jquery.js")
+        assert status == 503 and b"needs npm" in body
+        status, _, _ = request(session.server.port, "GET", f"/{session.token}/script.js")
+        assert status == 200
+    assert any(line.startswith("error: preview: ") for line in lines)
+    assert not (tmp_path / "cache" / "preview-libs").exists() or not any(
+        (tmp_path / "cache" / "preview-libs").iterdir())
+
+
+def test_stopping_during_the_first_install_leaves_no_npm_and_no_half_install(
+        widget, tmp_path, monkeypatch):
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))
+    with dev_session(widget, preview_libs=True) as (session, _):
+        deadline = time.monotonic() + 10
+        while session.libs._process is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process = session.libs._process
+    if process is not None:  # npm was running when the session stopped
+        assert process.poll() is not None
+    assert session.libs.ready and session.libs.error
+    libs_root = tmp_path / "cache" / "preview-libs"
+    assert not libs_root.exists() or list(libs_root.iterdir()) == []
+
+
+def test_two_starts_agree_on_one_token(widget):
+    dev = project.find_project(widget)
+    tokens: list[str] = []
+    threads = [threading.Thread(target=lambda: tokens.append(project.token(dev)))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(tokens)) == 1 and len(tokens) == 8
+    assert sorted(p.name for p in (widget / ".kommo").iterdir()) == [".gitignore", "dev.json"]
+
+
+def test_a_broken_dev_settings_file_is_kept_and_named(widget):
+    dev = project.find_project(widget)
+    path = widget / ".kommo" / "dev-settings.json"
+    project.token(dev)
+    path.write_text('{"fields": ', "utf-8")
+    with pytest.raises(project.DevError, match=r"dev-settings\.json is not a JSON object"):
+        project.dev_settings(dev)
+    assert path.read_text("utf-8") == '{"fields": '
+
+
+def test_cli_rejects_a_port_out_of_range(widget):
+    process = _start_cli(widget, 70000)
+    out, _ = process.communicate(timeout=20)
+    assert process.returncode == 2 and "Traceback" not in out and "--port" in out
+
+
+@pytest.mark.parametrize("marker", ["kommo dev: serving", "dev zip:", "Ctrl-C stops"])
+def test_ctrl_c_at_any_point_of_the_start_is_clean(widget, marker):
+    port = free_port()
+    process = _start_cli(widget, port)
+    try:
+        _read_until(process, marker)
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, out
+    assert "Traceback" not in out and "kommo dev stopped" in out
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
+    assert list(widget.rglob("*.tmp")) == []
