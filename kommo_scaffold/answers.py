@@ -15,10 +15,18 @@ from kommo_scaffold import areas
 from kommo_scaffold.errors import ScaffoldError, UsageError
 
 ANSWERS_FILE = ".copier-answers.yml"
-WIDGET_CODE_RE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
-FIELD_CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-HEX_COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
-URL_RE = re.compile(r"^https?://\S+$")
+# Used with fullmatch: "$" would also accept a trailing newline.
+WIDGET_CODE_RE = re.compile(r"[a-z][A-Za-z0-9_]*")
+FIELD_CODE_RE = re.compile(r"[a-z][a-z0-9_]*")
+HEX_COLOR_RE = re.compile(r"#[0-9A-Fa-f]{6}")
+URL_RE = re.compile(r"https?://\S+")
+# Budgets for untrusted answers: far above any real widget, far below what would make
+# rendering slow or memory-hungry.
+MAX_DATA_FILE_BYTES = 1 << 20
+MAX_TEXT_CHARS = 10_000
+MAX_LIST_ITEMS = 200
+MAX_SETTINGS_FIELDS = 100
+MAX_YAML_NODES = 50_000
 
 
 def _yaml() -> Any:
@@ -33,11 +41,39 @@ def load_questions(template_root: Path) -> dict[str, dict[str, Any]]:
     return {key: value for key, value in data.items() if not key.startswith("_")}
 
 
+class _AnswerYamlError(Exception):
+    """YAML we refuse to load (aliases, too many nodes)."""
+
+
+def load_untrusted_yaml(text: str) -> Any:
+    """safe_load without aliases and with a node budget: no "billion laughs" expansion."""
+    yaml = _yaml()
+
+    class Loader(yaml.SafeLoader):  # type: ignore[name-defined]
+        nodes = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                raise _AnswerYamlError("YAML aliases (*name) are not allowed in answers")
+            Loader.nodes += 1
+            if Loader.nodes > MAX_YAML_NODES:
+                raise _AnswerYamlError(f"more than {MAX_YAML_NODES} YAML values")
+            return super().compose_node(parent, index)
+
+    loader = Loader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def _parse_value(key: str, raw: str, question: dict[str, Any]) -> Any:
     kind = question.get("type", "str")
     if question.get("multiselect") or kind in ("yaml", "json"):
         try:
-            value = _yaml().safe_load(raw)
+            value = load_untrusted_yaml(raw)
+        except _AnswerYamlError as error:
+            raise UsageError(f"-d {key}: {error}") from error
         except Exception as error:
             raise UsageError(f"-d {key}: not valid YAML ({error.__class__.__name__}); "
                              f"write lists like {key}=[a, b]") from error
@@ -65,9 +101,19 @@ def parse_data(pairs: list[str], data_file: Path | None,
     answers: dict[str, Any] = {}
     if data_file is not None:
         try:
-            loaded = _yaml().safe_load(data_file.read_text("utf-8"))
+            with data_file.open("rb") as handle:
+                content = handle.read(MAX_DATA_FILE_BYTES + 1)
         except OSError as error:
             raise UsageError(f"Cannot read --data-file {data_file}: {error.strerror}") from error
+        if len(content) > MAX_DATA_FILE_BYTES:
+            raise UsageError(f"--data-file {data_file} is larger than "
+                             f"{MAX_DATA_FILE_BYTES // 1024} KB; answers files are small")
+        try:
+            loaded = load_untrusted_yaml(content.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise UsageError(f"--data-file {data_file} is not UTF-8 text") from error
+        except _AnswerYamlError as error:
+            raise UsageError(f"--data-file {data_file}: {error}") from error
         except Exception as error:
             raise UsageError(f"--data-file {data_file} is not valid YAML") from error
         if loaded is None:
@@ -96,10 +142,36 @@ def _require_list(key: str, value: Any) -> list[Any]:
     return value
 
 
+def _check_sizes(key: str, value: Any, depth: int = 0) -> None:
+    """No NUL bytes (files and git cannot hold them), no huge strings, lists or nesting."""
+    if depth > 10:
+        raise UsageError(f"{key}: nested too deeply")
+    if isinstance(value, str):
+        if "\0" in value:
+            raise UsageError(f"{key}: a NUL byte is not allowed in answers")
+        if len(value) > MAX_TEXT_CHARS:
+            raise UsageError(f"{key}: {len(value)} characters is too long "
+                             f"(at most {MAX_TEXT_CHARS})")
+    elif isinstance(value, list):
+        limit = MAX_SETTINGS_FIELDS if key == "settings_fields" else MAX_LIST_ITEMS
+        if len(value) > limit:
+            raise UsageError(f"{key}: {len(value)} items is too many (at most {limit})")
+        for item in value:
+            _check_sizes(key, item, depth + 1)
+    elif isinstance(value, dict):
+        if len(value) > MAX_LIST_ITEMS:
+            raise UsageError(f"{key}: {len(value)} keys is too many")
+        for name, item in value.items():
+            _check_sizes(key, name, depth + 1)
+            _check_sizes(key, item, depth + 1)
+
+
 def validate(answers: dict[str, Any]) -> None:
     """Raise UsageError for the first answer Kommo or the template cannot work with."""
+    for key, value in answers.items():
+        _check_sizes(str(key), value)
     code = answers.get("widget_code")
-    if code is not None and not WIDGET_CODE_RE.match(str(code)):
+    if code is not None and not WIDGET_CODE_RE.fullmatch(str(code)):
         raise UsageError(f"Widget code {code!r} is invalid: use Latin letters, digits and _, "
                          "starting with a lower-case letter (e.g. deal_helper)")
     if "widget_name" in answers and not str(answers["widget_name"]).strip():
@@ -120,10 +192,10 @@ def validate(answers: dict[str, Any]) -> None:
         validate_panel(panel, locations)
     if "settings_fields" in answers:
         validate_settings_fields(answers["settings_fields"], locations)
-    if "mobile_color" in answers and not HEX_COLOR_RE.match(str(answers["mobile_color"])):
+    if "mobile_color" in answers and not HEX_COLOR_RE.fullmatch(str(answers["mobile_color"])):
         raise UsageError(f"mobile_color {answers['mobile_color']!r} must look like #5F43CF")
     for key in ("backend_url", "dp_webhook_url", "sms_endpoint", "mobile_frame_url"):
-        if key in answers and not URL_RE.match(str(answers[key])):
+        if key in answers and not URL_RE.fullmatch(str(answers[key])):
             raise UsageError(f"{key} {answers[key]!r} must be an http(s) URL")
 
 
@@ -169,7 +241,7 @@ def validate_settings_fields(fields: Any, locations: list[str] | None) -> None:
         if not isinstance(field, dict):
             raise UsageError("Each settings field must be a mapping with code, type and required")
         code = str(field.get("code", ""))
-        if not FIELD_CODE_RE.match(code):
+        if not FIELD_CODE_RE.fullmatch(code):
             raise UsageError(f"Settings field code {code!r} must be lower-case Latin letters, "
                              "digits and _")
         if code in codes:
@@ -202,3 +274,17 @@ def read_project_answers(project: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ScaffoldError(f"{path} is not a mapping of answers; restore it from git")
     return data
+
+
+def check_recorded(recorded: dict[str, Any]) -> None:
+    """The answers file holds what kommo-new wrote: the right types, valid values."""
+    restore = f"restore it from git (git checkout HEAD -- {ANSWERS_FILE})"
+    for key in ("_commit", "_src_path"):
+        if key in recorded and not isinstance(recorded[key], str):
+            raise ScaffoldError(f"{ANSWERS_FILE}: {key} must be text, not "
+                                f"{type(recorded[key]).__name__} {recorded[key]!r}; {restore}")
+    try:
+        validate({k: v for k, v in recorded.items() if isinstance(k, str)
+                  and not k.startswith("_")})
+    except UsageError as error:
+        raise ScaffoldError(f"{ANSWERS_FILE}: {error}; {restore}") from error
