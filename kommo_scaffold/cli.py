@@ -59,8 +59,13 @@ def run(action: Callable[[], T]) -> T:
         raise typer.Exit(error.exit_code) from None
     except ScaffoldError as error:
         _fail(str(error), error.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted; nothing was changed", 130)
+    except KeyboardInterrupt as error:
+        signum = getattr(error, "signum", 2)
+        _fail(getattr(error, "message", "interrupted; nothing was changed"), 128 + signum)
+    except OSError as error:  # a safety net: library code reports these itself
+        _fail(f"{error.filename or 'a file'}: {error.strerror or error}", 1)
+    except RecursionError:
+        _fail("a folder is nested too deeply to handle", 1)
 
 
 def _version_callback(value: bool) -> None:
@@ -153,6 +158,25 @@ def add_area(
     run(action)
 
 
+def _confirm_deletion(yes: bool) -> Callable[[list[str]], bool]:
+    """Ask before deleting files the user edited (--yes: list them and go on)."""
+
+    def confirm(edited: list[str]) -> bool:
+        typer.echo("These files you edited will be deleted (they stay in git history):")
+        for name in edited:
+            typer.echo(f"  {name}")
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            from kommo_scaffold.errors import ScaffoldError
+
+            raise ScaffoldError("Not deleting edited files without confirmation; pass --yes "
+                                "(nothing was changed)")
+        return typer.confirm("Delete them?", default=False)
+
+    return confirm
+
+
 @app.command("remove-area")
 def remove_area(
     area: Annotated[list[str], typer.Argument(metavar="AREA",
@@ -163,20 +187,10 @@ def remove_area(
 ) -> None:
     """Remove connection areas and their files from a widget project."""
 
-    def confirm(edited: list[str]) -> bool:
-        typer.echo("These files you edited will be deleted (they stay in git history):")
-        for name in edited:
-            typer.echo(f"  {name}")
-        if yes:
-            return True
-        if not sys.stdin.isatty():
-            _fail("not deleting edited files without confirmation; pass --yes", 1)
-        return typer.confirm("Delete them?", default=False)
-
     def action() -> None:
         from kommo_scaffold import update
 
-        typer.echo(update.remove_area(project, area, confirm=confirm).summary())
+        typer.echo(update.remove_area(project, area, confirm=_confirm_deletion(yes)).summary())
 
     run(action)
 
@@ -185,6 +199,9 @@ def remove_area(
 def update_command(
     defaults: Annotated[bool, typer.Option("--defaults", help="Do not ask; take defaults for "
                                            "new questions.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting "
+                                      "files you edited that the newer template drops.")]
+    = False,
     project: ProjectOption = Path("."),
 ) -> None:
     """Upgrade a widget project to the template of this kommo-scaffold, keeping your edits."""
@@ -192,7 +209,8 @@ def update_command(
     def action() -> None:
         from kommo_scaffold import update
 
-        result = update.upgrade(project, interactive=not defaults and sys.stdin.isatty())
+        result = update.upgrade(project, interactive=not defaults and sys.stdin.isatty(),
+                                confirm=_confirm_deletion(yes))
         typer.echo(result.summary())
 
     run(action)
