@@ -166,9 +166,17 @@ class Snapshot:
 
     def changes(self) -> Changes:
         result = Changes()
-        for entry in status(self.copy):
-            name = entry.path.rstrip("/")
-            if "U" in entry.code or entry.code in ("AA", "DD"):
+        entries = []
+        for entry in status(self.copy, ignored=True):  # copier may write ignored paths too
+            folder = self.copy / entry.path
+            if entry.path.endswith("/") and folder.is_dir() and not folder.is_symlink():
+                # git lists an ignored folder once: take every file in it
+                entries += [(entry.code, (Path(top) / file).relative_to(self.copy).as_posix())
+                            for top, _, files in os.walk(folder) for file in files]
+            else:
+                entries.append((entry.code, entry.path.rstrip("/")))
+        for code, name in entries:
+            if "U" in code or code in ("AA", "DD"):
                 result.conflicts.append(name)
             if not os.path.lexists(self.copy / name):
                 result.deleted.append(name)
@@ -312,6 +320,8 @@ class _Journal:
                 target.unlink()
             self._remove_empty_parents(target)
             return
+        if not source.is_symlink() and not source.is_file():
+            raise ScaffoldError(f"{name} is not a file in the result; nothing was changed")
         self._mkdirs(target.parent)
         temp = target.with_name(f".{target.name}.kommo-{os.getpid()}")
         if source.is_symlink():
