@@ -6,7 +6,6 @@ committed, and only then moved into place: a failure or Ctrl-C leaves nothing ha
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import re
@@ -51,6 +50,15 @@ def _check_destination(dest: Path) -> None:
     except UnicodeEncodeError:
         raise UsageError(f"{text.encode('utf-8', 'surrogateescape')!r} is not a UTF-8 name; "
                          "choose a folder name in UTF-8") from None
+    # Lengths first: every stat below would fail on a name the file system cannot hold.
+    if len(os.fsencode(text)) >= 4096 or len(dest.parts) > 1000:
+        raise UsageError("The destination path is too long (or nested too deeply) for the "
+                         "file system; choose a shorter path")
+    limit = 255  # NAME_MAX of Linux, macOS and Windows file systems
+    for part in dest.parts[1:]:
+        if len(os.fsencode(part)) > limit:
+            raise UsageError(f"The folder name {part[:40]}... is longer than the file "
+                             f"system allows ({limit} bytes); choose a shorter name")
     if dest.is_symlink():
         raise UsageError(f"{dest} is a symbolic link; give the real folder it points to, "
                          "or a new folder name")
@@ -58,16 +66,6 @@ def _check_destination(dest: Path) -> None:
         if parent.is_symlink() and not parent.exists():
             raise UsageError(f"{parent} is a symbolic link to nothing; fix it or choose "
                              "another path")
-    if len(os.fsencode(text)) >= 4096 or len(dest.parts) > 1000:
-        raise UsageError("The destination path is too long (or nested too deeply) for the "
-                         "file system; choose a shorter path")
-    limit = 255
-    with contextlib.suppress(OSError, ValueError):
-        limit = os.pathconf(_existing_ancestor(dest), "PC_NAME_MAX")
-    for part in dest.parts[1:]:
-        if len(os.fsencode(part)) > limit:
-            raise UsageError(f"The folder name {part[:40]}... is longer than the file "
-                             f"system allows ({limit} bytes); choose a shorter name")
     if dest.exists() and not dest.is_dir():
         raise UsageError(f"{dest} exists and is not a folder; choose another path")
     if dest.is_dir() and any(dest.iterdir()):

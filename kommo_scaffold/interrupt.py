@@ -24,13 +24,17 @@ SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP"
 PAUSE_ENV = "KOMMO_SCAFFOLD_TEST_PAUSE"
 
 
+NOTHING_CHANGED = "interrupted; nothing was changed"
+COMPLETED = "interrupted after the changes were written: the command completed (see git status)"
+
+
 class Interrupted(KeyboardInterrupt):
     """A signal stopped the command; ``message`` says what state the project is in."""
 
     def __init__(self, signum: int, message: str = "") -> None:
         super().__init__(message)
         self.signum = signum
-        self.message = message or "interrupted; nothing was changed"
+        self.message = message or NOTHING_CHANGED
 
     def __str__(self) -> str:
         return self.message
@@ -92,8 +96,7 @@ def critical() -> Iterator[None]:
     if not _state.critical and _state.pending is not None and not _state.raised:
         signum, _state.pending = _state.pending, None
         _state.raised = True
-        raise Interrupted(signum, "interrupted after the changes were written: the command "
-                                  "completed (see git status)")
+        raise Interrupted(signum, COMPLETED)
 
 
 def pause(point: str) -> None:

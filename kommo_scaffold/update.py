@@ -26,7 +26,7 @@ from kommo_scaffold import answers, areas, engine, interrupt, lock, logos, store
 from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
 from kommo_scaffold.generate import images_dir
 from kommo_scaffold.gitutil import git, status_lines
-from kommo_scaffold.transaction import Snapshot
+from kommo_scaffold.transaction import Changes, Snapshot
 
 UPGRADE_HINT = "pip install -U kommo-scaffold"
 
@@ -215,24 +215,18 @@ def _run_update(project: _Project, data: dict[str, Any], vcs_ref: str, defaults:
     delete without asking); a no leaves the project unchanged. Conflicts are written like
     any merge result and then raise ConflictError (exit 3).
     """
-    with _command(project.path), Snapshot.take(project.path) as snap:
-        interrupt.pause("before-copier")
-        engine.update(snap.copy, data=data, vcs_ref=vcs_ref, defaults=defaults,
-                      skip_answered=skip_answered)
-        interrupt.pause("after-copier")
-        for name in expect_gone:
-            # copier deletes what the old render had and the new one has not; make sure,
-            # whatever copier version or _skip_if_exists pattern is in play.
-            (snap.copy / name).unlink(missing_ok=True)
-        _remove_empty_dirs(snap.copy, expect_gone)
-        changes = snap.changes()
-        recorded = answers.read_project_answers(snap.copy)
-        _personalise_new_logos(snap.copy, changes.created, str(recorded.get("widget_code", "")))
-        edited = _edited_among(project, snap, changes.deleted)
-        if edited and confirm is not None and not confirm(edited):
-            raise ScaffoldError("Nothing deleted or changed: the project is unchanged")
-        snap.write_back(changes)
-        interrupt.pause("after-write")
+    written = False
+    try:
+        with _command(project.path), Snapshot.take(project.path) as snap:
+            changes, edited = _update_copy(project, snap, data, vcs_ref, defaults,
+                                           skip_answered, expect_gone, confirm)
+            snap.write_back(changes)
+            written = True
+            interrupt.pause("after-write")
+    except interrupt.Interrupted as error:
+        if written and error.message == interrupt.NOTHING_CHANGED:
+            raise interrupt.Interrupted(error.signum, interrupt.COMPLETED) from None
+        raise
     result = UpdateResult(project.path, version_from=project.tag, version_to=version_to,
                           created=changes.created, modified=changes.modified,
                           deleted=changes.deleted, deleted_edited=edited)
@@ -244,6 +238,28 @@ def _run_update(project: _Project, data: dict[str, Any], vcs_ref: str, defaults:
             f"The update merged with conflicts in {len(conflicts)} file(s): fix the <<<<<<< "
             f"markers (or .rej hunks), then `git add` and commit{gone}", sorted(set(conflicts)))
     return result
+
+
+def _update_copy(project: _Project, snap: Snapshot, data: dict[str, Any], vcs_ref: str,
+                 defaults: bool, skip_answered: bool, expect_gone: Sequence[str],
+                 confirm: Callable[[list[str]], bool] | None) -> tuple[Changes, list[str]]:
+    """Run copier in the private copy; (its changes, deleted files the user had edited)."""
+    interrupt.pause("before-copier")
+    engine.update(snap.copy, data=data, vcs_ref=vcs_ref, defaults=defaults,
+                  skip_answered=skip_answered)
+    interrupt.pause("after-copier")
+    for name in expect_gone:
+        # copier deletes what the old render had and the new one has not; make sure,
+        # whatever copier version or _skip_if_exists pattern is in play.
+        (snap.copy / name).unlink(missing_ok=True)
+    _remove_empty_dirs(snap.copy, expect_gone)
+    changes = snap.changes()
+    recorded = answers.read_project_answers(snap.copy)
+    _personalise_new_logos(snap.copy, changes.created, str(recorded.get("widget_code", "")))
+    edited = _edited_among(project, snap, changes.deleted)
+    if edited and confirm is not None and not confirm(edited):
+        raise ScaffoldError("Nothing deleted or changed: the project is unchanged")
+    return changes, edited
 
 
 def _edited_among(project: _Project, snap: Snapshot, deleted: list[str]) -> list[str]:
