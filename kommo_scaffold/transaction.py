@@ -73,6 +73,14 @@ def _digest(path: Path) -> _Original | None:
     return _Original(digest.hexdigest(), info.st_mode, False)
 
 
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_crlf(data: bytes) -> bool:
     """Text whose every line ends with CRLF."""
     return b"\r\n" in data and b"\0" not in data and data.count(b"\n") == data.count(b"\r\n")
@@ -136,6 +144,8 @@ class Snapshot:
                 target.write_bytes(data)
                 continue
             originals[name] = original
+            if not _utf8(name):
+                continue  # never a template file, and copier cannot read such names
             if original.link:
                 os.symlink(os.readlink(source), target)
                 continue
