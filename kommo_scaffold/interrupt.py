@@ -99,14 +99,18 @@ def critical() -> Iterator[None]:
         raise Interrupted(signum, COMPLETED)
 
 
+_paused: set[str] = set()
+
+
 def pause(point: str) -> None:
     """Test hook: stop at a named point when PAUSE_ENV asks for it (see above)."""
     wanted = os.environ.get(PAUSE_ENV)
     if not wanted:
         return
     name, _, seconds = wanted.partition(":")
-    if name != point:
+    if name != point or point in _paused:
         return
+    _paused.add(point)  # once per run, even where the point is passed for every file
     import sys
     import time
 

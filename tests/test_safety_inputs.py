@@ -241,3 +241,39 @@ def test_folder_nested_3000_levels(project):
         assert _leaf(deep, 3000) == "deep\n"
     finally:
         _unnest(deep)
+
+
+# --- answers ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("answer", [
+    {"widget_code": "abc\n"}, {"mobile_color": "#5F43CF\n"},
+    {"backend_url": "https://example.com\n"}, {"widget_name": "a\0b"},
+    {"settings_fields": [{"code": "login\n", "type": "text"}]},
+    {"locations": ["lcard"] * 20_000}, {"widget_name": "x" * 400_000},
+])
+def test_answers_refused(answer):
+    with pytest.raises(UsageError):
+        answers.validate(answer)
+
+
+def test_trailing_newline_in_d_value_refused(tmp_path):
+    line = one_error_line(run_cli("new", str(tmp_path / "w"), "--defaults",
+                                  "-d", "widget_code=abc\n"))
+    assert "Widget code" in line
+    assert not (tmp_path / "w").exists()
+
+
+def test_nul_byte_and_alias_bomb_in_data_file(tmp_path):
+    data = tmp_path / "answers.yml"
+    data.write_text('widget_name: "a\\0b"\n', "utf-8")
+    line = one_error_line(run_cli("new", str(tmp_path / "w"), "--defaults",
+                                  "--data-file", str(data)))
+    assert "NUL" in line
+    data.write_text("a: &a [x, x]\nb: &b [*a, *a]\nlocations: *b\n", "utf-8")
+    line = one_error_line(run_cli("new", str(tmp_path / "w"), "--defaults",
+                                  "--data-file", str(data)))
+    assert "aliases" in line
+    line = one_error_line(run_cli("new", str(tmp_path / "w"), "--defaults",
+                                  "--data-file", "/dev/zero"))
+    assert "larger than" in line
+    assert not (tmp_path / "w").exists()
