@@ -36,19 +36,30 @@ def _release(previous: dict[int, Any]) -> None:
         signal.signal(signum, handler)
 
 
+_previous: dict[int, Any] = {}
+
+
+def release_early_guard() -> None:
+    """Called by the CLI when a command starts: from here on its own handling applies.
+
+    Until then (imports, argument parsing) an interrupt ends the process with one line.
+    """
+    if _previous:
+        _release(_previous)
+        _previous.clear()
+
+
 def main() -> None:
-    previous = _guard()
+    _previous.update(_guard())
     from kommo_scaffold.cli import main as cli_main
 
-    _release(previous)
     cli_main()
 
 
 def new_main() -> None:
-    previous = _guard()
+    _previous.update(_guard())
     from kommo_scaffold.cli import new_main as cli_new_main
 
-    _release(previous)
     cli_new_main()
 
 

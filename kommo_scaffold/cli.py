@@ -50,6 +50,9 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def run(action: Callable[[], T]) -> T:
     """Call ``action``; turn expected failures into a one-line message and an exit code."""
+    from kommo_scaffold._entry import release_early_guard
+
+    release_early_guard()
     try:
         return action()
     except ConflictError as error:

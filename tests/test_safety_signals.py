@@ -72,9 +72,20 @@ def fresh(states, tmp_path) -> Path:
     return project
 
 
+def interpreter_start_up(err: str) -> bool:
+    """CPython itself was interrupted while importing `site`, before any kommo code ran.
+
+    No Python code can handle a signal that early; CPython prints its own fatal error.
+    """
+    return err.startswith("Fatal Python error: init_import_site")
+
+
 def assert_before_or_after(project: Path, states: dict[str, object], code: int,
                            err: str) -> str:
     now = snapshot(project)
+    if interpreter_start_up(err):
+        assert now == states["before"]
+        return "before"
     assert "Traceback" not in err, err
     if now == states["before"]:
         assert code != 0
@@ -221,6 +232,9 @@ def test_killed_holder_releases_the_lock(fresh, states, tmp_path):
 # --- kommo-new ----------------------------------------------------------------------------
 
 def assert_new_clean(parent: Path, dest: Path, code: int, err: str) -> None:
+    if interpreter_start_up(err):
+        assert list(parent.iterdir()) == []
+        return
     assert "Traceback" not in err, err
     assert not [p for p in parent.iterdir() if p.name.startswith(".kommo-new-")]
     if dest.exists():  # fully made, committed
@@ -258,4 +272,23 @@ def test_new_timed_ctrl_c(tmp_path, delay):
     process.send_signal(signal.SIGINT)
     code, _, err = finish(process)
     assert_new_clean(parent, dest, code, err)
+    assert_no_temp_left(tmpdir)
+
+
+def test_two_kommo_new_into_one_folder(tmp_path):
+    """Two kommo-new at once into the same folder: one makes it, the other refuses in one
+    line; the winner's project is complete and nothing is left over."""
+    tmpdir, parent = tmp_path / "tmp", tmp_path / "out"
+    parent.mkdir()
+    dest = parent / "w"
+    first = start([*NEW_CLI, str(dest), "--defaults"], tmpdir, pause="new-before-move:2")
+    second = start([*NEW_CLI, str(dest), "--defaults", "-d", "widget_name=Other"], tmpdir)
+    results = [finish(first), finish(second)]
+    codes = sorted(code for code, _, _ in results)
+    assert codes[0] == 0 and codes[1] != 0, results
+    loser = next(err for code, _, err in results if code).replace(
+        "kommo-pause: new-before-move\n", "")
+    assert len(loser.strip().splitlines()) == 1 and "Traceback" not in loser
+    assert user_git(dest, "status", "--porcelain") == ""
+    assert not [p for p in parent.iterdir() if p.name.startswith(".kommo-new-")]
     assert_no_temp_left(tmpdir)
