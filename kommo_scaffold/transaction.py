@@ -147,7 +147,9 @@ class Snapshot:
             if not _utf8(name):
                 continue  # never a template file, and copier cannot read such names
             if original.link:
-                os.symlink(os.readlink(source), target)
+                # As git stores a link: its target as text. copier can then never write
+                # through it to a file outside the project.
+                target.write_bytes(os.fsencode(os.readlink(source)))
                 continue
             if not stat.S_ISREG(original.mode):
                 continue  # a submodule or a folder where git has a file: not ours
@@ -229,6 +231,8 @@ class Snapshot:
                 problems.append(f"{name} (skip-worktree)")
             elif tag.islower():
                 problems.append(f"{name} (assume-unchanged)")
+            elif name in self.originals and self.originals[name].link:
+                problems.append(f"{name} (a symbolic link)")
             elif name not in self.flags and os.path.lexists(self.project / name):
                 problems.append(f"{name} (exists but is not tracked)")
             else:

@@ -281,3 +281,21 @@ def test_update_lists_deleted_edits_also_on_conflict(project_with_dropped_file):
     assert "OLD.md" in done.stderr and "conflict: widget/script.js" in done.stderr
     assert "UU widget/script.js" in user_git(project, "status", "--porcelain")
     assert not (project / "OLD.md").exists()
+
+
+def test_generated_file_that_is_a_symlink_is_never_written_through(project, tmp_path):
+    """script.js committed as a link to a file outside the project: refused, and the file
+    outside is never written (copier only ever sees the link's text)."""
+    outside = tmp_path / "outside.js"
+    script = project / "widget" / "script.js"
+    outside.write_bytes(script.read_bytes())
+    script.unlink()
+    script.symlink_to(outside)
+    user_git(project, "add", "-A")
+    user_git(project, "commit", "-q", "-m", "script.js lives elsewhere")
+    before, outside_before = snapshot(project), outside.read_bytes()
+    with pytest.raises(ScaffoldError, match=r"widget/script\.js \(a symbolic link\)"):
+        update.add_area(project, ["digital_pipeline"], panel=True, data={}, interactive=False)
+    assert snapshot(project) == before
+    assert outside.read_bytes() == outside_before
+    assert script.is_symlink()
