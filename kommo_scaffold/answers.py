@@ -20,7 +20,6 @@ ANSWERS_FILE = ".copier-answers.yml"
 WIDGET_CODE_RE = re.compile(r"^[a-z][A-Za-z0-9_]*\Z")
 FIELD_CODE_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")
 HEX_COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
-VERSION_RE = re.compile(r"^[0-9]+(\.[0-9]+){0,3}\Z")
 EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+\Z")
 _SEGMENT = r"[^/\s?#\x00-\x1f\x7f]+"
 # A base URL: no query, fragment or empty path segment (base ~ '/dp' must never hold //).
@@ -30,6 +29,13 @@ ENDPOINT_URL_RE = re.compile(rf"^https?://{_SEGMENT}(/{_SEGMENT})*/?(\?[^\s#\x00
 URL_RE = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+\Z")
 # Endpoints that may stay empty: they then follow backend_url (<backend_url>/dp, /sms).
 DERIVED_ENDPOINTS = ("dp_webhook_url", "sms_endpoint")
+# Budgets for untrusted answers: far above any real widget, far below what would make
+# rendering slow or memory-hungry.
+MAX_DATA_FILE_BYTES = 1 << 20
+MAX_TEXT_CHARS = 10_000
+MAX_LIST_ITEMS = 200
+MAX_SETTINGS_FIELDS = 100
+MAX_YAML_NODES = 200_000
 
 
 def _yaml() -> Any:
@@ -45,11 +51,33 @@ def load_questions(template_root: Path) -> dict[str, dict[str, Any]]:
             if not key.startswith("_") and value.get("when") is not False}
 
 
+class _AnswerYamlError(Exception):
+    """YAML we refuse to load (aliases, too many nodes)."""
+
+
+def load_untrusted_yaml(text: str) -> Any:
+    """safe_load without aliases and with a node budget: no "billion laughs" expansion.
+
+    The events are checked first (by libyaml when it is there, which is fast), so a hostile
+    document is refused before any object is built.
+    """
+    yaml = _yaml()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for count, event in enumerate(yaml.parse(text, Loader=loader)):
+        if isinstance(event, yaml.AliasEvent):
+            raise _AnswerYamlError("YAML aliases (*name) are not allowed in answers")
+        if count > MAX_YAML_NODES:
+            raise _AnswerYamlError(f"more than {MAX_YAML_NODES} YAML values")
+    return yaml.load(text, Loader=loader)  # a safe loader (SafeLoader or its C twin)
+
+
 def _parse_value(key: str, raw: str, question: dict[str, Any]) -> Any:
     kind = question.get("type", "str")
     if question.get("multiselect") or kind in ("yaml", "json"):
         try:
-            value = _yaml().safe_load(raw)
+            value = load_untrusted_yaml(raw)
+        except _AnswerYamlError as error:
+            raise UsageError(f"-d {key}: {error}") from error
         except Exception as error:
             raise UsageError(f"-d {key}: not valid YAML ({error.__class__.__name__}); "
                              f"write lists like {key}=[a, b]") from error
@@ -77,9 +105,19 @@ def parse_data(pairs: list[str], data_file: Path | None,
     answers: dict[str, Any] = {}
     if data_file is not None:
         try:
-            loaded = _yaml().safe_load(data_file.read_text("utf-8"))
+            with data_file.open("rb") as handle:
+                content = handle.read(MAX_DATA_FILE_BYTES + 1)
         except OSError as error:
             raise UsageError(f"Cannot read --data-file {data_file}: {error.strerror}") from error
+        if len(content) > MAX_DATA_FILE_BYTES:
+            raise UsageError(f"--data-file {data_file} is larger than "
+                             f"{MAX_DATA_FILE_BYTES // 1024} KB; answers files are small")
+        try:
+            loaded = load_untrusted_yaml(content.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise UsageError(f"--data-file {data_file} is not UTF-8 text") from error
+        except _AnswerYamlError as error:
+            raise UsageError(f"--data-file {data_file}: {error}") from error
         except Exception as error:
             raise UsageError(f"--data-file {data_file} is not valid YAML") from error
         if loaded is None:
@@ -108,10 +146,36 @@ def _require_list(key: str, value: Any) -> list[Any]:
     return value
 
 
+def _check_sizes(key: str, value: Any, depth: int = 0) -> None:
+    """No NUL bytes (files and git cannot hold them), no huge strings, lists or nesting."""
+    if depth > 10:
+        raise UsageError(f"{key}: nested too deeply")
+    if isinstance(value, str):
+        if "\0" in value:
+            raise UsageError(f"{key}: a NUL byte is not allowed in answers")
+        if len(value) > MAX_TEXT_CHARS:
+            raise UsageError(f"{key}: {len(value)} characters is too long "
+                             f"(at most {MAX_TEXT_CHARS})")
+    elif isinstance(value, list):
+        limit = MAX_SETTINGS_FIELDS if key == "settings_fields" else MAX_LIST_ITEMS
+        if len(value) > limit:
+            raise UsageError(f"{key}: {len(value)} items is too many (at most {limit})")
+        for item in value:
+            _check_sizes(key, item, depth + 1)
+    elif isinstance(value, dict):
+        if len(value) > MAX_LIST_ITEMS:
+            raise UsageError(f"{key}: {len(value)} keys is too many")
+        for name, item in value.items():
+            _check_sizes(key, name, depth + 1)
+            _check_sizes(key, item, depth + 1)
+
+
 def validate(answers: dict[str, Any]) -> None:
     """Raise UsageError for the first answer Kommo or the template cannot work with."""
+    for key, value in answers.items():
+        _check_sizes(str(key), value)
     code = answers.get("widget_code")
-    if code is not None and not WIDGET_CODE_RE.match(str(code)):
+    if code is not None and not WIDGET_CODE_RE.fullmatch(str(code)):
         raise UsageError(f"Widget code {code!r} is invalid: use Latin letters, digits and _, "
                          "starting with a lower-case letter (e.g. deal_helper)")
     if "widget_version" in answers:
@@ -138,7 +202,7 @@ def validate(answers: dict[str, Any]) -> None:
         validate_panel(panel, locations)
     if "settings_fields" in answers:
         validate_settings_fields(answers["settings_fields"], locations)
-    if "mobile_color" in answers and not HEX_COLOR_RE.match(str(answers["mobile_color"])):
+    if "mobile_color" in answers and not HEX_COLOR_RE.fullmatch(str(answers["mobile_color"])):
         raise UsageError(f"mobile_color {answers['mobile_color']!r} must look like #5F43CF")
     _validate_urls(answers)
     _validate_details(answers)
@@ -175,8 +239,6 @@ def _validate_details(answers: dict[str, Any]) -> None:
     if answers.get("left_menu_code") in areas.LEFT_MENU_AFTER:
         raise UsageError(f"left_menu_code {answers['left_menu_code']!r} is a Kommo system "
                          "section; choose another")
-    if "widget_version" in answers and not VERSION_RE.match(str(answers["widget_version"])):
-        raise UsageError(f"widget_version {answers['widget_version']!r} must look like 1.0.0")
     email = str(answers.get("support_email", ""))
     if email and not EMAIL_RE.match(email):
         raise UsageError(f"support_email {email!r} is not an e-mail address")
@@ -227,7 +289,7 @@ def validate_settings_fields(fields: Any, locations: list[str] | None) -> None:
         if not isinstance(field, dict):
             raise UsageError("Each settings field must be a mapping with code, type and required")
         code = str(field.get("code", ""))
-        if not FIELD_CODE_RE.match(code):
+        if not FIELD_CODE_RE.fullmatch(code):
             raise UsageError(f"Settings field code {code!r} must be lower-case Latin letters, "
                              "digits and _")
         if code in codes:
@@ -260,3 +322,17 @@ def read_project_answers(project: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError(f"{path} is not a mapping of answers; restore it from git")
     return data
+
+
+def check_recorded(recorded: dict[str, Any]) -> None:
+    """The answers file holds what kommo-new wrote: the right types, valid values."""
+    restore = f"restore it from git (git checkout HEAD -- {ANSWERS_FILE})"
+    for key in ("_commit", "_src_path"):
+        if key in recorded and not isinstance(recorded[key], str):
+            raise ScaffoldError(f"{ANSWERS_FILE}: {key} must be text, not "
+                                f"{type(recorded[key]).__name__} {recorded[key]!r}; {restore}")
+    try:
+        validate({k: v for k, v in recorded.items() if isinstance(k, str)
+                  and not k.startswith("_")})
+    except UsageError as error:
+        raise ScaffoldError(f"{ANSWERS_FILE}: {error}; {restore}") from error

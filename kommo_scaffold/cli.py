@@ -82,6 +82,9 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def run(action: Callable[[], T]) -> T:
     """Call ``action``; turn expected failures into a one-line message and an exit code."""
+    from kommo_scaffold._entry import release_early_guard
+
+    release_early_guard()
     try:
         return action()
     except ConflictError as error:
@@ -94,8 +97,13 @@ def run(action: Callable[[], T]) -> T:
         raise typer.Exit(error.exit_code) from None
     except ScaffoldError as error:
         _fail(str(error), error.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted; nothing was changed", 130)
+    except KeyboardInterrupt as error:
+        signum = getattr(error, "signum", 2)
+        _fail(getattr(error, "message", "interrupted; nothing was changed"), 128 + signum)
+    except OSError as error:  # a safety net: library code reports these itself
+        _fail(f"{error.filename or 'a file'}: {error.strerror or error}", 1)
+    except RecursionError:
+        _fail("a folder is nested too deeply to handle", 1)
 
 
 def _project(path: Path) -> Path:
@@ -235,6 +243,25 @@ def add_area(
     run(action)
 
 
+def _confirm_deletion(yes: bool) -> Callable[[list[str]], bool]:
+    """Ask before deleting files the user edited (--yes: list them and go on)."""
+
+    def confirm(edited: list[str]) -> bool:
+        typer.echo("These files you edited will be deleted (they stay in git history):")
+        for name in edited:
+            typer.echo(f"  {name}")
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            from kommo_scaffold.errors import ScaffoldError
+
+            raise ScaffoldError("Not deleting edited files without confirmation; pass --yes "
+                                "(nothing was changed)")
+        return typer.confirm("Delete them?", default=False)
+
+    return confirm
+
+
 @app.command("remove-area", cls=PlainCommand)
 def remove_area(
     area: Annotated[list[str], typer.Argument(metavar="AREA",
@@ -245,20 +272,11 @@ def remove_area(
 ) -> None:
     """Remove connection areas and their files from a widget project."""
 
-    def confirm(edited: list[str]) -> bool:
-        typer.echo("These files you edited will be deleted (they stay in git history):")
-        for name in edited:
-            typer.echo(f"  {name}")
-        if yes:
-            return True
-        if not sys.stdin.isatty():
-            _fail("not deleting edited files without confirmation; pass --yes", 1)
-        return typer.confirm("Delete them?", default=False)
-
     def action() -> None:
         from kommo_scaffold import update
 
-        typer.echo(update.remove_area(_project(project), area, confirm=confirm).summary())
+        typer.echo(update.remove_area(_project(project), area,
+                                      confirm=_confirm_deletion(yes)).summary())
 
     run(action)
 
@@ -274,20 +292,11 @@ def set_command(
 ) -> None:
     """Change answers of a widget project (same template version), keeping your edits."""
 
-    def confirm(edited: list[str]) -> bool:
-        typer.echo("These files you edited will be deleted (they stay in git history):")
-        for name in edited:
-            typer.echo(f"  {name}")
-        if yes:
-            return True
-        if not sys.stdin.isatty():
-            _fail("not deleting edited files without confirmation; pass --yes", 1)
-        return typer.confirm("Delete them?", default=False)
-
     def action() -> None:
         from kommo_scaffold import reanswer
 
-        typer.echo(reanswer.set_answers(project, answer, confirm=confirm).summary())
+        typer.echo(reanswer.set_answers(_project(project), answer,
+                                        confirm=_confirm_deletion(yes)).summary())
 
     run(action)
 
@@ -296,6 +305,9 @@ def set_command(
 def update_command(
     defaults: Annotated[bool, typer.Option("--defaults", help="Do not ask; take defaults for "
                                            "new questions.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting "
+                                      "files you edited that the newer template drops.")]
+    = False,
     project: ProjectOption = Path("."),
 ) -> None:
     """Upgrade a widget project to the template of this kommo-scaffold, keeping your edits."""
@@ -305,7 +317,8 @@ def update_command(
 
         root = _project(project)
         with prompts.recording({}):
-            result = update.upgrade(root, interactive=not defaults and sys.stdin.isatty())
+            result = update.upgrade(root, interactive=not defaults and sys.stdin.isatty(),
+                                    confirm=_confirm_deletion(yes))
         typer.echo(result.summary())
 
     run(action)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,10 +43,24 @@ def copier_errors() -> Iterator[None]:
         raise UsageError(_one_line(error)) from error
 
 
+@contextlib.contextmanager
+def _isolated_git() -> Iterator[None]:
+    """copier's git calls ignore the user's git config (hooks, signing, autocrlf, status).
+
+    copier runs git through plumbum, whose environment is a copy taken at import time, so
+    the variables are set there.
+    """
+    from plumbum import local
+
+    with local.env(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1",
+                   GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0"):
+        yield
+
+
 def copy(src_path: str, dest: Path, vcs_ref: str, data: dict[str, Any], defaults: bool) -> None:
     from copier import run_copy
 
-    with copier_errors():
+    with copier_errors(), _isolated_git():
         run_copy(src_path, dest, data=data, defaults=defaults, vcs_ref=vcs_ref,
                  unsafe=False, quiet=True, overwrite=False)
 
@@ -54,6 +69,6 @@ def update(project: Path, data: dict[str, Any], vcs_ref: str, defaults: bool = T
            skip_answered: bool = False) -> None:
     from copier import run_update
 
-    with copier_errors():
+    with copier_errors(), _isolated_git():
         run_update(project, data=data, defaults=defaults, vcs_ref=vcs_ref, overwrite=True,
                    conflict="inline", unsafe=False, quiet=True, skip_answered=skip_answered)

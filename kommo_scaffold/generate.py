@@ -6,6 +6,7 @@ committed, and only then moved into place: a failure or Ctrl-C leaves nothing ha
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import answers, engine, listing, logos, store
-from kommo_scaffold.errors import UsageError
+from kommo_scaffold import answers, engine, interrupt, listing, logos, store
+from kommo_scaffold.errors import ScaffoldError, UsageError
 from kommo_scaffold.gitutil import commit_all, git
 
 # A conditional file name such as "{% if ... %}logo_dp.png{% endif %}" renders to the inner name.
@@ -45,6 +46,28 @@ def listing_warnings(recorded: dict[str, Any]) -> list[str]:
 
 
 def _check_destination(dest: Path) -> None:
+    text = str(dest)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{text.encode('utf-8', 'surrogateescape')!r} is not a UTF-8 name; "
+                         "choose a folder name in UTF-8") from None
+    # Lengths first: every stat below would fail on a name the file system cannot hold.
+    if len(os.fsencode(text)) >= 4096 or len(dest.parts) > 1000:
+        raise UsageError("The destination path is too long (or nested too deeply) for the "
+                         "file system; choose a shorter path")
+    limit = 255  # NAME_MAX of Linux, macOS and Windows file systems
+    for part in dest.parts[1:]:
+        if len(os.fsencode(part)) > limit:
+            raise UsageError(f"The folder name {part[:40]}... is longer than the file "
+                             f"system allows ({limit} bytes); choose a shorter name")
+    if dest.is_symlink():
+        raise UsageError(f"{dest} is a symbolic link; give the real folder it points to, "
+                         "or a new folder name")
+    for parent in dest.parents:
+        if parent.is_symlink() and not parent.exists():
+            raise UsageError(f"{parent} is a symbolic link to nothing; fix it or choose "
+                             "another path")
     if dest.exists() and not dest.is_dir():
         raise UsageError(f"{dest} exists and is not a folder; choose another path")
     if dest.is_dir() and any(dest.iterdir()):
@@ -65,6 +88,20 @@ def enclosing_repository(folder: Path) -> Path | None:
     return Path(top) if top else None
 
 
+def _move_into_place(staged: Path, dest: Path) -> None:
+    """One rename: dest is then the whole project or, if anything fails, untouched."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # rename() replaces an empty folder and refuses a non-empty one, atomically, so a
+        # folder another program filled in the meantime is never touched.
+        os.rename(staged, dest)
+    except OSError as error:
+        if error.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            raise UsageError(f"{dest} was created by something else while kommo-new ran; "
+                             "nothing was written: choose a new folder") from error
+        raise
+
+
 def images_dir(project: Path) -> Path:
     return project / "widget" / "images"
 
@@ -78,6 +115,11 @@ def personalise_logos(project: Path, widget_code: str) -> list[str]:
 
 def create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
     """Generate a widget project at ``dest`` from the answers in ``data``."""
+    with interrupt.handled():
+        return _create(dest, data, defaults)
+
+
+def _create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
     dest = dest.expanduser().absolute()
     _check_destination(dest)
     answers.validate(data)
@@ -86,7 +128,11 @@ def create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
     # Inside a repository the project becomes one of its folders (a nested repository would
     # hide it from the outer one); the user commits it there.
     repository = enclosing_repository(parent)
-    staging_root = Path(tempfile.mkdtemp(prefix=".kommo-new-", dir=parent))
+    try:
+        staging_root = Path(tempfile.mkdtemp(prefix=".kommo-new-", dir=parent))
+    except OSError as error:
+        raise ScaffoldError(f"Cannot create a folder in {parent}: {error.strerror}; choose "
+                            "a writable place") from error
     try:
         # Render under the final folder name: copier offers it as the default widget name.
         staged = staging_root / dest.name
@@ -97,11 +143,14 @@ def create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
             git("init", "--quiet", "--initial-branch=main", cwd=staged)
             commit_all(staged, f"Generate {recorded['widget_code']} with kommo-scaffold "
                                f"{ref.version}")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.is_dir():
-            dest.rmdir()  # empty (checked above); rename needs the name free
-        os.replace(staged, dest)
+        interrupt.pause("new-before-move")
+        with interrupt.critical():
+            _move_into_place(staged, dest)
+    except OSError as error:
+        raise ScaffoldError(f"Cannot write {error.filename or dest}: {error.strerror}; "
+                            "nothing was created") from error
     finally:
-        shutil.rmtree(staging_root, ignore_errors=True)
+        with interrupt.critical():  # a second Ctrl-C must not leave the staging folder
+            shutil.rmtree(staging_root, ignore_errors=True)
     return Created(path=dest, answers=recorded, template_tag=ref.tag,
                    warnings=listing_warnings(recorded), repository=repository)

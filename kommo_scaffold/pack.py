@@ -152,7 +152,7 @@ def _relative_to(path: Path, folder: Path) -> str | None:
         return None
 
 
-def _zip_to(target: Path, data: dict[str, bytes]) -> None:
+def zip_to(target: Path, data: dict[str, bytes]) -> None:
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED,
                          compresslevel=9) as archive:
         for name in sorted(data):
@@ -239,7 +239,7 @@ def _write(archive_path: Path, data: dict[str, bytes], manifest_path: Path | Non
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            _zip_to(tmp, data)
+            zip_to(tmp, data)
             os.chmod(tmp, 0o644)
             if manifest_path is not None:
                 _write_atomic(manifest_path, data["manifest.json"])

@@ -86,7 +86,21 @@ def templates_dir() -> Path:
 
 
 def store_path() -> Path:
-    return Path(STORE_SRC).expanduser()
+    """~/.kommo-scaffold/template, expanded the way copier expands the recorded _src_path."""
+    home = os.environ.get("HOME")
+    if home is not None and not home.strip():
+        raise ScaffoldError("HOME is empty; set it to your home folder (export HOME=...) so "
+                            "the template store ~/.kommo-scaffold/template has a place")
+    try:
+        return Path(STORE_SRC).expanduser()
+    except RuntimeError as error:  # no HOME and no passwd entry
+        raise ScaffoldError("Cannot find your home folder; set HOME (export HOME=...) so "
+                            "the template store has a place") from error
+
+
+def _recovery_hint(repo: Path) -> str:
+    return (f"move it away (mv {repo} {repo}.broken) and run the command again: it is "
+            "rebuilt from the installed kommo-scaffold")
 
 
 def _template_files(root: Path) -> list[Path]:
@@ -185,7 +199,13 @@ def tag_for_tree(repo: Path, tree: str, version: str, may_release: bool = True) 
 @contextlib.contextmanager
 def _locked(repo: Path) -> Iterator[None]:
     """Serialise concurrent kommo commands on one store."""
-    with open(repo / ".git" / "kommo-scaffold.lock", "w") as handle:
+    path = repo / ".git" / "kommo-scaffold.lock"
+    try:
+        handle = open(path, "w")  # noqa: SIM115 - closed by the with below
+    except OSError as error:
+        raise ScaffoldError(f"Cannot open the template store's lock {path}: "
+                            f"{error.strerror}; remove it if it is not a file") from error
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -196,12 +216,23 @@ def _locked(repo: Path) -> Iterator[None]:
 def _ensure_repo(repo: Path) -> None:
     if (repo / ".git").is_dir():
         return
+    if repo.exists() and not repo.is_dir():
+        raise ScaffoldError(f"The template store {repo} is a file, not a folder; "
+                            f"{_recovery_hint(repo)}")
+    if (repo / ".git").exists():
+        raise ScaffoldError(f"The template store {repo} is not a git repository (its .git is "
+                            f"not a folder); {_recovery_hint(repo)}")
     if repo.exists() and any(repo.iterdir()):
         raise ScaffoldError(
             f"The template store {repo} exists but is not a git repository; "
             "move it away and run the command again"
         )
-    repo.mkdir(parents=True, exist_ok=True)
+    try:
+        repo.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ScaffoldError(f"Cannot create the template store {repo}: {error.strerror}; "
+                            "make your home folder writable or set HOME to one that "
+                            "is") from error
     git("init", "--quiet", "--initial-branch=main", cwd=repo)
 
 
@@ -238,6 +269,33 @@ def _fingerprint(templates: Path, version: str) -> str:
 
 def sync(templates: Path | None = None, version: str | None = None) -> TemplateRef:
     """Bring the store up to date with the installed template; return what copier needs."""
+    repo = store_path()
+    try:
+        ref = _sync(templates, version)
+        _verify_tag(repo, ref.tag)
+        return ref
+    except OSError as error:
+        raise ScaffoldError(f"The template store {repo} cannot be used "
+                            f"({error.strerror}: {error.filename}); "
+                            f"{_recovery_hint(repo)}") from error
+    except ScaffoldError as error:
+        if str(repo) in str(error):
+            raise
+        raise ScaffoldError(f"The template store {repo} is damaged ({error}); "
+                            f"{_recovery_hint(repo)}") from error
+
+
+def _verify_tag(repo: Path, tag: str) -> None:
+    """The tag and everything it points to can be read (a truncated store fails here)."""
+    git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{tree}}", cwd=repo)
+    listing = git("ls-tree", "-r", "--full-tree", f"refs/tags/{tag}", cwd=repo)
+    shas = "".join(line.split()[2] + "\n" for line in listing.splitlines() if line.strip())
+    checked = git("cat-file", "--batch-check", cwd=repo, input_text=shas)
+    if "missing" in checked:
+        raise ScaffoldError(f"{tag} has missing files")
+
+
+def _sync(templates: Path | None, version: str | None) -> TemplateRef:
     templates = templates or templates_dir()
     version = version or installed_version()
     template_root = templates / TEMPLATE_NAME
@@ -249,7 +307,7 @@ def sync(templates: Path | None = None, version: str | None = None) -> TemplateR
     cache = repo / ".git" / "kommo-scaffold-sync"
     fingerprint = _fingerprint(templates, version)
     if cache.is_file():
-        cached_fingerprint, _, cached_tag = cache.read_text().partition(" ")
+        cached_fingerprint, _, cached_tag = cache.read_text("utf-8", "replace").partition(" ")
         if cached_fingerprint == fingerprint and has_tag(cached_tag):
             return TemplateRef(src_path=STORE_SRC, tag=cached_tag, repo=repo)
     with _locked(repo):

@@ -14,72 +14,24 @@ and leaves the project exactly as it was. copier's changes are left uncommitted,
 from __future__ import annotations
 
 import contextlib
-import shlex
 import tempfile
-import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import answers, areas, engine, logos, store
+from kommo_scaffold import answers, areas, engine, interrupt, lock, logos, store
 from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
 from kommo_scaffold.generate import images_dir
-from kommo_scaffold.gitutil import conflicted_files, git, status_lines
+from kommo_scaffold.gitutil import git, status_lines
+from kommo_scaffold.transaction import Changes, Snapshot
+from kommo_scaffold.update_result import UpdateResult
 
 UPGRADE_HINT = ("install it the way you installed this one (from a source checkout: "
                 "git pull && pip install .)")
+# After a conflict the run is over and its paths are mixed with the merge's: the generic undo.
 UNDO_COMMAND = "git reset -q -- . && git checkout -- . && git clean -fdq ."
-
-
-@dataclass
-class UpdateResult:
-    """What an add-area, remove-area or update changed in the project."""
-
-    project: Path
-    version_from: str
-    version_to: str
-    areas_added: list[str] = field(default_factory=list)
-    areas_removed: list[str] = field(default_factory=list)
-    created: list[str] = field(default_factory=list)
-    modified: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.modified or self.deleted)
-
-    def _headline(self) -> str:
-        if self.areas_added:
-            return f"Added {', '.join(self.areas_added)} (template {self.version_to} kept)"
-        if self.areas_removed:
-            return f"Removed {', '.join(self.areas_removed)} (template {self.version_to} kept)"
-        if self.version_from != self.version_to:
-            return f"Updated the template from {self.version_from} to {self.version_to}"
-        return f"Already at template {self.version_to}; nothing to update"
-
-    def _commit_message(self) -> str:
-        if self.areas_added:
-            return f"Add {', '.join(self.areas_added)}"
-        if self.areas_removed:
-            return f"Remove {', '.join(self.areas_removed)}"
-        return f"Update template to {self.version_to}"
-
-    def summary(self) -> str:
-        lines = [self._headline()]
-        for label, names in (("created", self.created), ("modified", self.modified),
-                             ("deleted", self.deleted)):
-            if names:
-                lines.append(textwrap.fill(", ".join(names), width=100,
-                                           initial_indent=f"  {label + ':':9} ",
-                                           subsequent_indent=" " * 12,
-                                           break_on_hyphens=False, break_long_words=False))
-        if self.changed:
-            lines.append("Nothing is committed yet: review with `git status` and `git diff`, "
-                         "then commit:")
-            lines.append(f"  git add -A && git commit -m {shlex.quote(self._commit_message())}")
-            lines.append(f"(or undo all of it, in the project folder: {UNDO_COMMAND})")
-        return "\n".join(lines)
+__all__ = ["UNDO_COMMAND", "UpdateResult", "add_area", "remove_area", "upgrade"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +101,7 @@ def _preflight(project: Path) -> tuple[_Project, store.TemplateRef]:
     if not path.is_dir():
         raise UsageError(f"No folder {path}; run inside a widget project or pass -C PATH")
     recorded = answers.read_project_answers(path)
+    answers.check_recorded(recorded)
     tag = _check_template_source(recorded)
     _check_git(path)
     ref = store.sync()  # fetches released history first, so older tags arrive here
@@ -163,44 +116,18 @@ def _preflight(project: Path) -> tuple[_Project, store.TemplateRef]:
     return _Project(path, recorded, tag), ref
 
 
-def _restore(project: Path) -> None:
-    """Put the project back as it was before a failed update.
-
-    Destructive commands are safe only because the pre-flight proved the project had no
-    uncommitted changes and no untracked files: everything here that differs from HEAD was
-    written by this run. Limited to the project folder (it may be a subproject); ignored
-    files, which copier neither reads nor writes, are kept.
-    """
-    git("reset", "--quiet", "--", ".", cwd=project, check=False)
-    git("checkout", "--quiet", "--", ".", cwd=project, check=False)
-    git("clean", "-fdq", "--", ".", cwd=project, check=False)
-
-
 @contextlib.contextmanager
-def _restored_on_failure(project: Path) -> Iterator[None]:
-    try:
-        yield
-    except BaseException:  # Ctrl-C and copier's own exceptions too
-        _restore(project)
-        raise
-
-
-def _changes(project: Path) -> tuple[list[str], list[str], list[str]]:
-    """(created, modified, deleted) files, relative to the project, from git status."""
-    prefix = git("rev-parse", "--show-prefix", cwd=project).strip()
-    out = git("status", "--porcelain", "-z", "--untracked-files=all", "--", ".", cwd=project)
-    created, modified, deleted = [], [], []
-    for entry in out.split("\0"):
-        if len(entry) < 4:
-            continue
-        code, name = entry[:2], entry[3:].removeprefix(prefix)
-        if code == "??":
-            created.append(name)
-        elif "D" in code:
-            deleted.append(name)
-        else:
-            modified.append(name)
-    return sorted(created), sorted(modified), sorted(deleted)
+def _command(project: Path) -> Iterator[None]:
+    """Signals handled and the project locked for the whole of a project-changing command."""
+    with interrupt.handled():
+        path = project.expanduser().absolute()
+        if not path.is_dir():
+            raise UsageError(f"No folder {path}; run inside a widget project or pass -C PATH")
+        if not git("rev-parse", "--show-toplevel", cwd=path, check=False).strip():
+            answers.read_project_answers(path)  # not a project: say that first
+            _check_git(path)  # raises its one-line message
+        with lock.project_lock(path):
+            yield
 
 
 def _personalise_new_logos(project: Path, created: list[str], widget_code: str) -> None:
@@ -219,28 +146,80 @@ def _personalise_new_logos(project: Path, created: list[str], widget_code: str) 
 
 
 def _run_update(project: _Project, data: dict[str, Any], vcs_ref: str, defaults: bool,
-                skip_answered: bool, version_to: str, expect_gone: Sequence[str] = ()
-                ) -> UpdateResult:
-    """copier update with rollback on failure; conflicts raise ConflictError (exit 3)."""
-    with _restored_on_failure(project.path):
-        engine.update(project.path, data=data, vcs_ref=vcs_ref, defaults=defaults,
-                      skip_answered=skip_answered)
-        for name in expect_gone:
-            # copier deletes what the old render had and the new one has not; make sure,
-            # whatever copier version or _skip_if_exists pattern is in play.
-            (project.path / name).unlink(missing_ok=True)
-        _remove_empty_dirs(project.path, expect_gone)
-        created, modified, deleted = _changes(project.path)
-        recorded = answers.read_project_answers(project.path)
-        _personalise_new_logos(project.path, created, str(recorded.get("widget_code", "")))
-    conflicts = conflicted_files(project.path)
-    conflicts += [name for name in created if name.endswith(".rej")]
+                skip_answered: bool, version_to: str, expect_gone: Sequence[str] = (),
+                confirm: Callable[[list[str]], bool] | None = None) -> UpdateResult:
+    """copier update on a private copy, written back all-or-nothing.
+
+    Files the update deletes that the user had edited are shown to ``confirm`` first (None:
+    delete without asking); a no leaves the project unchanged. Conflicts are written like
+    any merge result and then raise ConflictError (exit 3).
+    """
+    written = False
+    try:
+        with _command(project.path), Snapshot.take(project.path) as snap:
+            changes, edited = _update_copy(project, snap, data, vcs_ref, defaults,
+                                           skip_answered, expect_gone, confirm)
+            snap.write_back(changes)
+            written = True
+            interrupt.pause("after-write")
+    except interrupt.Interrupted as error:
+        if written and error.message == interrupt.NOTHING_CHANGED:
+            raise interrupt.Interrupted(error.signum, interrupt.COMPLETED) from None
+        raise
+    result = UpdateResult(project.path, version_from=project.tag, version_to=version_to,
+                          created=changes.created, modified=changes.modified,
+                          deleted=changes.deleted, deleted_edited=edited)
+    conflicts = changes.conflicts + [name for name in changes.created if name.endswith(".rej")]
     if conflicts:
+        gone = (f"; deleted files you had edited (in git history): {', '.join(edited)}"
+                if edited else "")
         raise ConflictError(
             f"The update merged with conflicts in {len(conflicts)} file(s): fix the <<<<<<< "
-            "markers (or .rej hunks), then `git add` and commit", conflicts)
-    return UpdateResult(project.path, version_from=project.tag, version_to=version_to,
-                        created=created, modified=modified, deleted=deleted)
+            f"markers (or .rej hunks), then `git add` and commit{gone}", sorted(set(conflicts)))
+    return result
+
+
+def _update_copy(project: _Project, snap: Snapshot, data: dict[str, Any], vcs_ref: str,
+                 defaults: bool, skip_answered: bool, expect_gone: Sequence[str],
+                 confirm: Callable[[list[str]], bool] | None) -> tuple[Changes, list[str]]:
+    """Run copier in the private copy; (its changes, deleted files the user had edited)."""
+    interrupt.pause("before-copier")
+    engine.update(snap.copy, data=data, vcs_ref=vcs_ref, defaults=defaults,
+                  skip_answered=skip_answered)
+    interrupt.pause("after-copier")
+    for name in expect_gone:
+        # copier deletes what the old render had and the new one has not; make sure,
+        # whatever copier version or _skip_if_exists pattern is in play.
+        (snap.copy / name).unlink(missing_ok=True)
+    _remove_empty_dirs(snap.copy, expect_gone)
+    changes = snap.changes()
+    recorded = answers.read_project_answers(snap.copy)
+    _personalise_new_logos(snap.copy, changes.created, str(recorded.get("widget_code", "")))
+    edited = _edited_among(project, snap, changes.deleted)
+    if edited and confirm is not None and not confirm(edited):
+        raise ScaffoldError("Nothing deleted or changed: the project is unchanged")
+    return changes, edited
+
+
+def _edited_among(project: _Project, snap: Snapshot, deleted: list[str]) -> list[str]:
+    """Those of ``deleted`` whose contents differ from the template's at the project's version."""
+    candidates = [name for name in deleted if name in snap.originals
+                  and not snap.originals[name].link]
+    if not candidates:
+        return []
+    old_answers = {k: v for k, v in project.answers.items() if not k.startswith("_")}
+    with tempfile.TemporaryDirectory(prefix="kommo-scaffold-old-") as tmp:
+        old = Path(tmp, "old")
+        engine.copy(store.STORE_SRC, old, project.tag, old_answers, defaults=True)
+        pristine = _pristine_variants(old, project.widget_code)
+    edited = []
+    for name in candidates:
+        data = (project.path / name).read_bytes()
+        if name in snap.crlf:
+            data = data.replace(b"\r\n", b"\n")
+        if data not in pristine.get(name, set()):
+            edited.append(name)
+    return edited
 
 
 def _check_areas(codes: list[str]) -> None:
@@ -263,6 +242,12 @@ def add_area(project: Path, areas_to_add: list[str], panel: bool, data: dict[str
     if not panel and not paneled:
         raise UsageError(f"--no-panel applies to card and list areas only "
                          f"({', '.join(areas.PANEL_AREAS)})")
+    with _command(project):
+        return _add_area(project, areas_to_add, panel, data, interactive, paneled)
+
+
+def _add_area(project: Path, areas_to_add: list[str], panel: bool, data: dict[str, Any],
+              interactive: bool, paneled: list[str]) -> UpdateResult:
     proj, _ = _preflight(project)
     present = [code for code in areas_to_add if code in proj.locations]
     if present:
@@ -317,7 +302,8 @@ def _files_removed(project: _Project, new_answers: dict[str, Any]) -> tuple[list
             if name in new_files or not target.is_file():
                 continue
             gone.append(name)
-            if target.read_bytes() not in pristine[name]:
+            data = target.read_bytes()
+            if data not in pristine[name] and data.replace(b"\r\n", b"\n") not in pristine[name]:
                 edited.append(name)
     return gone, edited
 
@@ -326,6 +312,12 @@ def remove_area(project: Path, areas_to_remove: list[str],
                 confirm: Callable[[list[str]], bool]) -> UpdateResult:
     """Remove connection areas and their files; ask before deleting files the user edited."""
     _check_areas(areas_to_remove)
+    with _command(project):
+        return _remove_area(project, areas_to_remove, confirm)
+
+
+def _remove_area(project: Path, areas_to_remove: list[str],
+                 confirm: Callable[[list[str]], bool]) -> UpdateResult:
     proj, _ = _preflight(project)
     absent = [code for code in areas_to_remove if code not in proj.locations]
     if absent:
@@ -356,8 +348,19 @@ def _remove_empty_dirs(project: Path, removed: Sequence[str]) -> None:
             parent.rmdir()
 
 
-def upgrade(project: Path, interactive: bool) -> UpdateResult:
-    """Move the project to the template of the installed kommo-scaffold."""
+def upgrade(project: Path, interactive: bool,
+            confirm: Callable[[list[str]], bool] | None = None) -> UpdateResult:
+    """Move the project to the template of the installed kommo-scaffold.
+
+    Files the newer template no longer has are deleted; those the user edited are shown to
+    ``confirm`` first (None: delete them and list them in the summary).
+    """
+    with _command(project):
+        return _upgrade(project, interactive, confirm)
+
+
+def _upgrade(project: Path, interactive: bool,
+             confirm: Callable[[list[str]], bool] | None) -> UpdateResult:
     proj, ref = _preflight(project)
     have, target = store.parse_version(proj.tag), store.parse_version(ref.tag)
     if have is not None and target is not None and have > target:
@@ -366,6 +369,6 @@ def upgrade(project: Path, interactive: bool) -> UpdateResult:
     if proj.tag == ref.tag:
         return UpdateResult(proj.path, version_from=proj.tag, version_to=ref.tag)
     return _run_update(proj, {}, vcs_ref=ref.tag, defaults=not interactive,
-                       skip_answered=interactive, version_to=ref.tag)
+                       skip_answered=interactive, version_to=ref.tag, confirm=confirm)
 
 

@@ -16,7 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from kommo_scaffold import pack
+from kommo_scaffold import check, pack
 from kommo_scaffold.dev.project import REAL_SCRIPT, DevError, DevProject
 
 
@@ -52,16 +52,15 @@ def loader_script(dev_key: str, token: str) -> str:
 def build(project: DevProject, token: str) -> Path:
     """Write dist/widget-dev.zip (deterministic, like `kommo pack`) and return its path."""
     root = project.widget
-    names = pack.collect(root)
-    if "manifest.json" not in names or "script.js" not in names:
+    # The checker's reader: what pack would ship, read without following links.
+    data = dict(check.read(root).data)
+    if "manifest.json" not in data or "script.js" not in data:
         raise DevError(f"{root} needs manifest.json and script.js for the dev zip")
-    if REAL_SCRIPT in names:
+    if REAL_SCRIPT in data:
         raise DevError(f"{root / REAL_SCRIPT} exists; the dev zip needs that name for the "
                        "real script: rename the file")
-    overrides = {
-        "script.js": loader_script(project.dev_key, token).encode("utf-8"),
-        REAL_SCRIPT: (root / "script.js").read_bytes(),
-    }
+    data[REAL_SCRIPT] = data["script.js"]
+    data["script.js"] = loader_script(project.dev_key, token).encode("utf-8")
     target = project.dev_zip
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +69,7 @@ def build(project: DevProject, token: str) -> Path:
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            pack._zip_bytes_to(tmp, root, sorted([*names, REAL_SCRIPT]), overrides)
+            pack.zip_to(tmp, data)
             tmp.replace(target)
         finally:
             tmp.unlink(missing_ok=True)

@@ -1,0 +1,118 @@
+"""Ctrl-C, SIGTERM and SIGHUP: stop cleanly, and say whether the project changed.
+
+Inside ``handled()`` the first of these signals raises ``Interrupted`` (a KeyboardInterrupt),
+so every ``finally`` and context manager runs (temporary folders go, nothing is left
+half-written); later signals are remembered, not raised, so a second Ctrl-C cannot break the
+clean-up. Inside ``critical()`` (the short step that writes the result into the project)
+signals are held until the step is complete, so the project is either fully as before or
+fully as after, and the message says which.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                if hasattr(signal, name))
+# Tests set this to "name" or "name:seconds": the command prints "kommo-pause: name" on
+# stderr at that point and sleeps, so a signal can be sent at a known moment.
+PAUSE_ENV = "KOMMO_SCAFFOLD_TEST_PAUSE"
+
+
+NOTHING_CHANGED = "interrupted; nothing was changed"
+COMPLETED = "interrupted after the changes were written: the command completed (see git status)"
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal stopped the command; ``message`` says what state the project is in."""
+
+    def __init__(self, signum: int, message: str = "") -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.message = message or NOTHING_CHANGED
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _State:
+    def __init__(self) -> None:
+        self.depth = 0
+        self.critical = 0
+        self.raised = False
+        self.pending: int | None = None
+
+
+_state = _State()
+
+
+def _handler(signum: int, _frame: FrameType | None) -> None:
+    if _state.raised or _state.critical:
+        _state.pending = _state.pending or signum
+        return
+    _state.raised = True
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def handled() -> Iterator[None]:
+    """Turn SIGINT/SIGTERM/SIGHUP into ``Interrupted`` for the duration of a command."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be installed from the main thread
+        return
+    if _state.depth:
+        _state.depth += 1
+        try:
+            yield
+        finally:
+            _state.depth -= 1
+        return
+    previous = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    _state.depth, _state.raised, _state.pending = 1, False, None
+    for signum in SIGNALS:
+        signal.signal(signum, _handler)
+    try:
+        yield
+    finally:
+        # Still ours while the clean-up above ran; restore only now.
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _state.depth = 0
+
+
+@contextlib.contextmanager
+def critical() -> Iterator[None]:
+    """Hold signals while the block runs; a signal that arrived raises right after it."""
+    _state.critical += 1
+    try:
+        yield
+    finally:
+        _state.critical -= 1
+    if not _state.critical and _state.pending is not None and not _state.raised:
+        signum, _state.pending = _state.pending, None
+        _state.raised = True
+        raise Interrupted(signum, COMPLETED)
+
+
+_paused: set[str] = set()
+
+
+def pause(point: str) -> None:
+    """Test hook: stop at a named point when PAUSE_ENV asks for it (see above)."""
+    wanted = os.environ.get(PAUSE_ENV)
+    if not wanted:
+        return
+    name, _, seconds = wanted.partition(":")
+    if name != point or point in _paused:
+        return
+    _paused.add(point)  # once per run, even where the point is passed for every file
+    import sys
+    import time
+
+    print(f"kommo-pause: {point}", file=sys.stderr, flush=True)
+    time.sleep(float(seconds or 5))

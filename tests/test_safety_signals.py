@@ -1,0 +1,294 @@
+"""Signals and concurrent runs: the project is fully as before or fully as after.
+
+The CLI runs in a subprocess. KOMMO_SCAFFOLD_TEST_PAUSE=point:seconds makes it stop at a
+named point (it prints "kommo-pause: point"), so a signal or a second command arrives at a
+known moment; timed kills over a range cover the moments in between. Every run gets its own
+TMPDIR, which must be empty afterwards (no copier or kommo temporary folders left).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import user_git
+from test_update import snapshot
+
+from kommo_scaffold.interrupt import PAUSE_ENV
+
+CLI = [sys.executable, "-c", "from kommo_scaffold._entry import main; main()"]
+NEW_CLI = [sys.executable, "-c", "from kommo_scaffold._entry import new_main; new_main()"]
+ADD = ["add-area", "digital_pipeline", "--defaults"]
+
+
+def start(args: list[str], tmpdir: Path, pause: str | None = None,
+          extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    tmpdir.mkdir(exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(tmpdir), **(extra_env or {})}
+    env.pop(PAUSE_ENV, None)
+    if pause:
+        env[PAUSE_ENV] = pause
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def wait_for_pause(process: subprocess.Popen[str], point: str) -> None:
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    assert line.strip() == f"kommo-pause: {point}", line
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+@pytest.fixture(scope="module")
+def states(tmp_path_factory) -> dict[str, object]:
+    """A project before add-area digital_pipeline, and its state after an undisturbed run."""
+    from kommo_scaffold import generate
+
+    base = tmp_path_factory.mktemp("signal-base") / "widget"
+    generate.create(base, {"locations": ["lcard", "settings"]}, defaults=True)
+    done_copy = base.parent / "done"
+    shutil.copytree(base, done_copy, symlinks=True)
+    result = subprocess.run([*CLI, *ADD, "-C", str(done_copy)], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    # snapshot() hashes relative paths only, so the copy's state is the after-state.
+    return {"base": base, "before": snapshot(base), "after": snapshot(done_copy)}
+
+
+@pytest.fixture
+def fresh(states, tmp_path) -> Path:
+    project = tmp_path / "widget"
+    shutil.copytree(states["base"], project, symlinks=True)
+    return project
+
+
+def interpreter_start_up(err: str) -> bool:
+    """CPython itself was interrupted while importing `site`, before any kommo code ran.
+
+    No Python code can handle a signal that early; CPython prints its own fatal error.
+    """
+    return err.startswith("Fatal Python error: init_import_site")
+
+
+def assert_before_or_after(project: Path, states: dict[str, object], code: int,
+                           err: str) -> str:
+    now = snapshot(project)
+    if interpreter_start_up(err):
+        assert now == states["before"]
+        return "before"
+    assert "Traceback" not in err, err
+    if now == states["before"]:
+        assert code != 0
+        # A negative code: killed before Python set up its handlers, nothing ran.
+        assert code < 0 or "nothing was changed" in err or "nothing was written" in err, err
+        return "before"
+    assert now == states["after"], "half-done project"
+    assert code == 0 or "completed" in err, err
+    return "after"
+
+
+def assert_no_temp_left(tmpdir: Path) -> None:
+    assert list(tmpdir.iterdir()) == []
+
+
+POINTS = ["before-copier", "after-copier", "before-verify", "mid-write", "after-write"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("point", POINTS)
+def test_signal_at_each_point(fresh, states, tmp_path, point, signum):
+    """A signal at each named point: before (nothing written) or after (all written)."""
+    tmpdir = tmp_path / "tmp"
+    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause=f"{point}:30")
+    wait_for_pause(process, point)
+    process.send_signal(signum)
+    code, _, err = finish(process)
+    state = assert_before_or_after(fresh, states, code, err)
+    # Inside the write step signals wait until it is complete.
+    expected = "before" if point in ("before-copier", "after-copier") else "after"
+    assert state == expected, err
+    assert code == 128 + signum
+    assert_no_temp_left(tmpdir)
+
+
+@pytest.mark.parametrize("point", ["after-copier", "mid-write"])
+def test_double_ctrl_c(fresh, states, tmp_path, point):
+    """Ctrl-C twice in quick succession: the clean-up still finishes."""
+    tmpdir = tmp_path / "tmp"
+    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause=f"{point}:30")
+    wait_for_pause(process, point)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    code, _, err = finish(process)
+    assert_before_or_after(fresh, states, code, err)
+    assert_no_temp_left(tmpdir)
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5])
+def test_timed_ctrl_c(fresh, states, tmp_path, delay):
+    """Ctrl-C at moments over the whole run, including the first milliseconds."""
+    tmpdir = tmp_path / "tmp"
+    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir)
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    code, _, err = finish(process)
+    assert_before_or_after(fresh, states, code, err)
+    assert_no_temp_left(tmpdir)
+
+
+def test_edit_while_running_is_never_lost(fresh, states, tmp_path):
+    """An editor's save during the run: nothing written, the file named, the save kept."""
+    tmpdir = tmp_path / "tmp"
+    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause="after-copier:2")
+    wait_for_pause(process, "after-copier")
+    style = fresh / "widget" / "style.css"
+    saved = style.read_text("utf-8") + "/* saved in the editor meanwhile */\n"
+    style.write_text(saved, "utf-8")
+    code, _, err = finish(process)
+    assert code == 1 and "widget/style.css changed while the command ran" in err
+    assert "nothing was written" in err
+    assert style.read_text("utf-8") == saved
+    user_git(fresh, "checkout", "-q", "--", "widget/style.css")
+    assert snapshot(fresh) == states["before"]
+    assert_no_temp_left(tmpdir)
+
+
+def test_new_file_while_running_at_a_generated_path(fresh, states, tmp_path):
+    """The user creates a file the command is about to create: it is not overwritten."""
+    tmpdir = tmp_path / "tmp"
+    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause="after-copier:2")
+    wait_for_pause(process, "after-copier")
+    logo = fresh / "widget" / "images" / "logo_dp.png"
+    logo.write_bytes(b"my own logo")
+    code, _, err = finish(process)
+    assert code == 1 and "logo_dp.png" in err and "nothing was written" in err
+    assert logo.read_bytes() == b"my own logo"
+
+
+def test_second_command_refused_while_first_runs(fresh, states, tmp_path):
+    """Two commands at once: the second waits, then refuses naming the first's pid; the
+    first one's work is complete and untouched."""
+    tmpdir = tmp_path / "tmp"
+    first = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause="after-copier:3")
+    wait_for_pause(first, "after-copier")
+    second = subprocess.run([*CLI, "add-area", "sms", "--defaults", "-C", str(fresh)],
+                            capture_output=True, text=True,
+                            env={**os.environ, "KOMMO_SCAFFOLD_LOCK_WAIT": "0.5"})
+    assert second.returncode == 1
+    assert f"another kommo command (pid {first.pid})" in second.stderr
+    code, _, err = finish(first)
+    assert code == 0, err
+    assert snapshot(fresh) == states["after"]
+
+
+def test_waiting_command_sees_the_first_ones_result(fresh, states, tmp_path):
+    """A second command that waits for the lock then sees uncommitted changes: refuses,
+    never undoes the first one's work."""
+    tmpdir = tmp_path / "tmp"
+    first = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause="after-copier:1")
+    wait_for_pause(first, "after-copier")
+    second = start([*CLI, "remove-area", "settings", "--yes", "-C", str(fresh)], tmpdir)
+    code, _, err = finish(first)
+    assert code == 0, err
+    code2, _, err2 = finish(second)
+    assert code2 == 1 and "uncommitted changes" in err2, err2
+    assert snapshot(fresh) == states["after"]
+
+
+def test_stale_lock_file_does_not_block(fresh):
+    """A lock file left by a killed command (a dead pid) is not in the way."""
+    lock = fresh / ".git" / "kommo-scaffold.lock"
+    lock.write_text("999999\n", "ascii")
+    done = subprocess.run([*CLI, *ADD, "-C", str(fresh)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert lock.read_text("ascii") == ""  # released
+
+
+def test_killed_holder_releases_the_lock(fresh, states, tmp_path):
+    """SIGKILL (no clean-up possible) still frees the lock: the kernel drops it."""
+    tmpdir = tmp_path / "tmp"
+    first = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause="before-copier:30")
+    wait_for_pause(first, "before-copier")
+    first.kill()
+    finish(first)
+    shutil.rmtree(tmpdir)  # SIGKILL leaves its temporary folder; nothing else
+    assert snapshot(fresh) == states["before"]
+    done = subprocess.run([*CLI, *ADD, "-C", str(fresh)], capture_output=True, text=True,
+                          env={**os.environ, "KOMMO_SCAFFOLD_LOCK_WAIT": "0"})
+    assert done.returncode == 0, done.stderr
+
+
+# --- kommo-new ----------------------------------------------------------------------------
+
+def assert_new_clean(parent: Path, dest: Path, code: int, err: str) -> None:
+    if interpreter_start_up(err):
+        assert list(parent.iterdir()) == []
+        return
+    assert "Traceback" not in err, err
+    assert not [p for p in parent.iterdir() if p.name.startswith(".kommo-new-")]
+    if dest.exists():  # fully made, committed
+        assert code == 0 or "completed" in err, err
+        assert user_git(dest, "status", "--porcelain") == ""
+    else:
+        assert code != 0
+        assert code < 0 or "nothing was changed" in err, err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_new_signal_before_move(tmp_path, signum):
+    tmpdir, parent = tmp_path / "tmp", tmp_path / "out"
+    parent.mkdir()
+    dest = parent / "w"
+    process = start([*NEW_CLI, str(dest), "--defaults"], tmpdir,
+                    pause="new-before-move:30")
+    wait_for_pause(process, "new-before-move")
+    process.send_signal(signum)
+    code, _, err = finish(process)
+    assert code == 128 + signum
+    assert not dest.exists()
+    assert_new_clean(parent, dest, code, err)
+    assert_no_temp_left(tmpdir)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03, 0.1, 0.3, 0.5, 0.7, 0.9, 1.2])
+def test_new_timed_ctrl_c(tmp_path, delay):
+    """Ctrl-C at moments over kommo-new, from the very start: no traceback, no leftovers."""
+    tmpdir, parent = tmp_path / "tmp", tmp_path / "out"
+    parent.mkdir()
+    dest = parent / "w"
+    process = start([*NEW_CLI, str(dest), "--defaults"], tmpdir)
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    code, _, err = finish(process)
+    assert_new_clean(parent, dest, code, err)
+    assert_no_temp_left(tmpdir)
+
+
+def test_two_kommo_new_into_one_folder(tmp_path):
+    """Two kommo-new at once into the same folder: one makes it, the other refuses in one
+    line; the winner's project is complete and nothing is left over."""
+    tmpdir, parent = tmp_path / "tmp", tmp_path / "out"
+    parent.mkdir()
+    dest = parent / "w"
+    first = start([*NEW_CLI, str(dest), "--defaults"], tmpdir, pause="new-before-move:2")
+    second = start([*NEW_CLI, str(dest), "--defaults", "-d", "widget_name=Other"], tmpdir)
+    results = [finish(first), finish(second)]
+    codes = sorted(code for code, _, _ in results)
+    assert codes[0] == 0 and codes[1] != 0, results
+    loser = next(err for code, _, err in results if code).replace(
+        "kommo-pause: new-before-move\n", "")
+    assert len(loser.strip().splitlines()) == 1 and "Traceback" not in loser
+    assert user_git(dest, "status", "--porcelain") == ""
+    assert not [p for p in parent.iterdir() if p.name.startswith(".kommo-new-")]
+    assert_no_temp_left(tmpdir)
