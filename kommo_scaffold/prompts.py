@@ -123,7 +123,8 @@ def recording(given: dict[str, Any]) -> Iterator[Recorder]:
     """Wrap copier's prompt while the block runs: record answers, ask settings fields."""
     import copier._main as copier_main
 
-    original: Callable[..., dict[str, Any]] = copier_main.unsafe_prompt
+    # copier 9 asks every question through this one name (questionary.prompt, imported).
+    original: Callable[..., dict[str, Any]] = getattr(copier_main, "unsafe_prompt")  # noqa: B009
     recorder = Recorder(dict(given))
 
     def prompt(questions: list[dict[str, Any]], answers: dict[str, Any] | None = None,
@@ -142,11 +143,11 @@ def recording(given: dict[str, Any]) -> Iterator[Recorder]:
         recorder.typed[name] = value
         return {**(answers or {}), name: value}
 
-    copier_main.unsafe_prompt = prompt  # type: ignore[assignment]
+    setattr(copier_main, "unsafe_prompt", prompt)  # noqa: B010
     try:
         yield recorder
     finally:
-        copier_main.unsafe_prompt = original
+        setattr(copier_main, "unsafe_prompt", original)  # noqa: B010
 
 
 def nothing_to_ask(given: dict[str, Any], template_root: Path, terminal: bool) -> bool:

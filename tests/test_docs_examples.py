@@ -35,7 +35,7 @@ from conftest import REPO, USER_GIT_ENV, copy_project, shell, user_git
 
 BLOCK = re.compile(r"(?:<!-- example:(?P<options>[^>]*)-->[ \t]*\n)?"
                    r"```(?:sh|bash|shell)\n(?P<code>.*?)```", re.S)
-SERVER = re.compile(r"php -S (?P<host>[\d.]+):(?P<port>\d+)")
+SERVER = re.compile(r"php (?:-n |-d \S+ )*-S (?P<host>[\d.]+):(?P<port>\d+)")
 # Generated READMEs whose examples are run: the default widget, and one with a back end
 # (its README has a back-end section with a server example).
 GENERATED = {
