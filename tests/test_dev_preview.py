@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shutil
 import threading
 import zipfile
@@ -339,8 +340,8 @@ def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widge
     path = make_widget(locations=["lcard", "digital_pipeline"])
     _edit_render(path, "self.i18n('no.such.key');")
     script = path / "widget" / "script.js"
-    script.write_text(script.read_text("utf-8").replace("dpSettings: function",
-                                                        "dpSettingz: function"), "utf-8")
+    _replace_once(script, "this.callbacks.dpSettings = function",
+                  "this.callbacks.dpSettingz = function")
     headers: list[str] = []
 
     class Echo(BaseHTTPRequestHandler):
@@ -390,11 +391,33 @@ def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widge
         warnings = page.js("kommoPreview.warnings")
         assert any("no.such.key" in w for w in warnings), warnings
         assert any("callbacks.dpSettings is missing" in w for w in warnings), warnings
+        # The template keeps its project code for CSS and events and reads Kommo's at run time.
+        assert not any("hard-codes the widget code" in w for w in warnings), warnings
         assert page.errors == []
     finally:
         backend.shutdown()
         backend.server_close()
         thread.join()
+
+
+def _replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), "utf-8")
+
+
+def test_a_script_using_its_project_code_as_kommos_code_is_warned(preview, make_widget):
+    path = make_widget(locations=["lcard", "digital_pipeline"])
+    script = path / "widget" / "script.js"
+    found = re.search(r"var PROJECT_CODE = \"(\w+)\";", script.read_text("utf-8"))
+    assert found
+    code = found.group(1)
+    _replace_once(script, "'.digital-pipeline__short-task_widget-style_' + kommoCode()",
+                  f"'.digital-pipeline__short-task_widget-style_{code}'")
+    page, _ = preview(path)
+    page.open()
+    warnings = page.js("kommoPreview.warnings")
+    assert any(f'hard-codes the widget code "{code}"' in w for w in warnings), warnings
 
 
 def test_after_the_first_install_the_libraries_need_no_npm(preview_libs, tmp_path, monkeypatch):

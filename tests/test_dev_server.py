@@ -143,6 +143,13 @@ def test_dev_zip_loader_falls_back_and_is_refused_by_check_and_pack(widget, tmp_
     subprocess.run(["node", "--check", tmp_path / "unzipped" / "script.js"], check=True)
     assert "KS308" in check.check_path(zip_path).rules()
     assert "KS308" not in check.check_path(widget).rules()
+    # The generated dp.webhook_url is a placeholder, which pack also refuses (KS114): give it
+    # a real host so the loader is the one thing left to refuse.
+    manifest = tmp_path / "unzipped" / "manifest.json"
+    manifest.write_text(manifest.read_text("utf-8").replace("https://example.com/",
+                                                            "https://hooks.acme-widgets.io/"),
+                        "utf-8")
+    assert {f.rule for f in check.check_path(tmp_path / "unzipped").pack_blockers} == {"KS308"}
     with pytest.raises(pack.PackError, match="KS308"):
         pack.pack(tmp_path / "unzipped", output=tmp_path / "out.zip")
     assert not (tmp_path / "out.zip").exists()
@@ -209,9 +216,9 @@ def test_assigned_code_differs_from_the_project_code(widget):
     assert "jwt_secret" not in state["settings"]
 
 
-def _start_cli(widget: Path, port: int) -> subprocess.Popen[str]:
+def _start_cli(widget: Path, port: int, prelude: str = "") -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", "from kommo_scaffold.cli import main; main()", "dev",
+        [sys.executable, "-c", prelude + "from kommo_scaffold.cli import main; main()", "dev",
          "--port", str(port)], cwd=widget / "widget", stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
@@ -252,6 +259,26 @@ def test_cli_prints_the_console_lines_and_stops_cleanly(widget, stop_signal):
             process.communicate()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # the port is free again
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGHUP])
+def test_cli_stops_on_a_signal_it_was_started_ignoring(widget, stop_signal):
+    # Shells start background jobs with SIGINT ignored; an explicit signal still stops it.
+    port = free_port()
+    process = _start_cli(widget, port, prelude=(
+        f"import signal; signal.signal({int(stop_signal)}, signal.SIG_IGN); "))
+    try:
+        _read_until(process, "Ctrl-C stops")
+        process.send_signal(stop_signal)
+        out, _ = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, out
+    assert "kommo dev stopped" in out and "Traceback" not in out
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
 
 
 def test_cli_busy_port_is_one_line_naming_a_free_port(widget):

@@ -76,9 +76,12 @@ def _replace(path: Path, old: str, new: str, count: int = 1) -> None:
 
 
 def _inject(path: Path, callback: str, code: str) -> None:
-    """Put CODE first in the body of `callback: function (...) {` in script.js."""
+    """Put CODE first in the body of `callback`, written as a member of the callbacks object
+    (`callback: function (...) {`) or assigned on its own (`this.callbacks.callback =
+    function (...) {`), in script.js."""
     text = path.read_text("utf-8")
-    pattern = re.compile(r"(\b" + re.escape(callback) + r"\s*:\s*function\s*\([^)]*\)\s*\{)")
+    pattern = re.compile(r"(\b" + re.escape(callback)
+                         + r"\s*(?::|=)\s*function\s*\([^)]*\)\s*\{)")
     assert pattern.search(text), callback
     path.write_text(pattern.sub(lambda m: m.group(1) + "\n" + code, text, count=1), "utf-8")
 
@@ -122,7 +125,7 @@ def test_generated_tests_fail_on_two_define_calls_and_a_missing_callback(all_are
     assert status != 0 and "script.js defines exactly one AMD module that builds the widget" \
         in failed
     shutil.copyfile(all_areas / "widget" / "script.js", script)
-    _replace(script, "contacts: {", "contacts_list: {")
+    _replace(script, "this.callbacks.contacts = {", "this.callbacks.contacts_list = {")
     status, _, failed, _ = node_test(project)
     assert status != 0
     assert failed == ["clist: contacts.selected handles both list_selected() shapes"]

@@ -132,27 +132,38 @@ class DevSession:
         self.stop()
 
 
+# The signals that end `kommo dev`: Ctrl-C, `kill`, and the terminal closing.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
+
 def run(start: Path, port: int, echo: Callable[[str], None] = print) -> None:
-    """`kommo dev`: run until Ctrl-C (or SIGTERM), then stop cleanly."""
+    """`kommo dev`: run until Ctrl-C (or SIGTERM/SIGHUP), then stop cleanly (exit status 0).
+
+    The handlers are installed unconditionally: a process started with SIGINT ignored (as
+    shells start background jobs) still stops on an explicit SIGINT, like other dev servers.
+    """
     session = DevSession(start, port, echo)
-    done = threading.Event()
+    stopping = threading.Event()
 
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        done.set()
+    def on_stop(signum: int, frame: FrameType | None) -> None:
+        if stopping.is_set():
+            return  # a second Ctrl-C must not cut the clean stop short
+        stopping.set()
+        raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous = {signum: signal.signal(signum, on_stop) for signum in STOP_SIGNALS}
     try:
         session.start()
-        while not done.wait(0.5):
+        while not stopping.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
-        # A second Ctrl-C must not cut the clean stop short.
-        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stopping.set()
         try:
             session.stop()
         finally:
-            signal.signal(signal.SIGINT, interrupt)
-            signal.signal(signal.SIGTERM, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         echo("kommo dev stopped")

@@ -205,6 +205,20 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
     window.addEventListener('beforeunload', function () { source.close(); });
   }
 
+  // True when script.js uses the project's own code where Kommo's is needed: in one of
+  // Kommo's DOM ids or API paths, or quoted with no run-time read of widget_code anywhere.
+  // A project code kept for CSS classes and event namespaces is fine.
+  function hardCodesKommoCode(text, code) {
+    var kommoNames = ['#work-area-' + code, '#' + code + '_custom_content',
+                      'widget-style_' + code, '/api/v4/widgets/' + code];
+    var used = kommoNames.some(function (name) {
+      var at = text.indexOf(name);
+      return at !== -1 && !/[A-Za-z0-9_]/.test(text.charAt(at + name.length) || ' ');
+    });
+    var quoted = new RegExp('[\'"]' + code + '[\'"]');
+    return used || (quoted.test(text) && !/\bwidget_code\b/.test(text));
+  }
+
   function start() {
     var ready = $.getJSON('/__kommo/state').then(function (loaded) {
       state = loaded;
@@ -234,8 +248,7 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
       $('#kp-clear').on('click', function () { $('#kp-log').empty(); });
       listen();
       return $.ajax({url: state.base + '/script.js', dataType: 'text'}).then(function (text) {
-        var quoted = new RegExp('[\'"]' + state.project_code + '[\'"]');
-        if (quoted.test(text)) {
+        if (hardCodesKommoCode(text, state.project_code)) {
           warn('script.js hard-codes the widget code "' + state.project_code + '": Kommo ' +
                'assigns its own (here ' + state.code + '); read it with ' +
                'self.get_settings().widget_code');
