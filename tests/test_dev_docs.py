@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shlex
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -28,24 +30,44 @@ def _run_dev(command: str, cwd) -> str:
     process = subprocess.Popen(shlex.split(command), cwd=cwd, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 30
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
         assert process.stdout is not None
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    seen: list[str] = []
+    try:
+        # A generous deadline: the machine may be busy; a silent, hung start still fails.
+        deadline = time.monotonic() + 120
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = lines.get(timeout=left)
+            except queue.Empty:
                 break
-            lines.append(line)
+            if line is None:
+                break
+            seen.append(line)
             if "Ctrl-C stops" in line:
                 process.send_signal(signal.SIGINT)
                 break
-        out, _ = process.communicate(timeout=15)
+        assert any("Ctrl-C stops" in line for line in seen) or process.poll() is not None, (
+            f"`{command}` neither got ready nor stopped:\n{''.join(seen)}")
+        process.wait(timeout=60)
+        reader.join(timeout=10)
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate()
-    text = "".join(lines) + out
+            process.wait()
+    while not lines.empty():  # what came after the ready line, up to the end
+        rest = lines.get_nowait()
+        if rest is not None:
+            seen.append(rest)
+    text = "".join(seen)
     if "is in use; try kommo dev --port" in text:
         assert process.returncode == 2 and len(text.strip().splitlines()) == 1, text
     else:

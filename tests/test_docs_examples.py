@@ -12,9 +12,13 @@ bash (`set -euo pipefail`), this checkout's `kommo` and `kommo-new` on PATH. A l
 * ``files=answers.yml``: the document's ```yaml block starting ``# answers.yml`` is there;
 * ``skip="reason"``: needs a Kommo account or the internet; not run.
 
-Blocks of a generated project's README run in that project, by default line by line. A
-block that starts ``php -S`` runs it in the background, in a network namespace of its own
-(so the documented fixed port is free), and waits for it before the next line.
+Blocks of a generated project's README run in a copy of that project. A line that starts a
+``php -S`` server (``php -d display_errors=0 -S ...``, ``cd demo && php -S ...``) runs the
+server in the background, in a network namespace of its own (so the documented fixed port is
+free), and waits for it before the next line.
+
+docs/dev-loop.md is a walk-through: its blocks run in order in one folder and start and stop
+the long-running ``kommo dev``; tests/test_dev_docs.py runs it that way (``OWN_RUNNER``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from conftest import REPO, USER_GIT_ENV, copy_project, shell, user_git
 BLOCK = re.compile(r"(?:<!-- example:(?P<options>[^>]*)-->[ \t]*\n)?"
                    r"```(?:sh|bash|shell)\n(?P<code>.*?)```", re.S)
 SERVER = re.compile(r"php (?:-n |-d \S+ )*-S (?P<host>[\d.]+):(?P<port>\d+)")
+# Documents whose examples another test runs, in its own way.
+OWN_RUNNER = {"docs/dev-loop.md": REPO / "tests" / "test_dev_docs.py"}
 # Generated READMEs whose examples are run: the default widget, and one with a back end
 # (its README has a back-end section with a server example).
 GENERATED = {
@@ -116,10 +122,10 @@ def make_project(render_cache, where: Path, areas: str) -> Path:
 def make_conflict(project: Path, cli_bin: Path) -> None:
     """The project's digital-pipeline callback edited, then the area removed: a conflict."""
     script = project / "widget" / "script.js"
-    line = "          .addClass(WIDGET_CODE + '-widget ' + WIDGET_CODE + '-dp');\n"
+    line = "        .addClass(PROJECT_CODE + '-widget ' + PROJECT_CODE + '-dp');\n"
     text = script.read_text("utf-8")
     assert text.count(line) == 1, "the test's edit no longer applies to script.js"
-    script.write_text(text.replace(line, "          .addClass('mine'); // USER EDIT\n"), "utf-8")
+    script.write_text(text.replace(line, "        .addClass('mine'); // USER EDIT\n"), "utf-8")
     user_git(project, "commit", "-qam", "My dpSettings")
     removed = shell("kommo remove-area digital_pipeline --yes", project, cli_bin)
     assert removed.returncode == 3, removed.stdout + removed.stderr
@@ -156,7 +162,14 @@ def with_servers(script: str) -> tuple[str, list[str]]:
         match = SERVER.search(line)
         if match:
             servers = True
-            out.append(f"{line} >/dev/null 2>&1 &")
+            # `cd demo && php -S ...`: the cd stays in the foreground, or the lines after
+            # it would run in the wrong folder; only the server goes to the background.
+            before = line[:match.start()].rstrip()
+            server = re.sub(r"\s+#.*$", "", line[match.start():])
+            if before:
+                assert before.endswith("&&"), f"cannot run `{line}` as a server example"
+                out.append(before[:-2].rstrip())
+            out.append(f"{server} >/dev/null 2>&1 &")
             url = f"http://{match['host']}:{match['port']}/"
             out.append(f"for _ in $(seq 100); do curl -s -o /dev/null {url} && break; "
                        "sleep 0.1; done")
@@ -206,7 +219,14 @@ def run_example(example: Example, tmp_path: Path, render_cache, cli_bin: Path) -
             assert status == "", f"{example.source}: not back to the last commit:\n{status}"
 
 
-@pytest.mark.parametrize("example", repository_examples(),
+def test_documents_with_their_own_runner_are_run():
+    for document, runner in OWN_RUNNER.items():
+        assert (REPO / document).is_file() and runner.is_file()
+        assert document in runner.read_text("utf-8").replace('" / "', "/"), runner
+
+
+@pytest.mark.parametrize("example", [example for example in repository_examples()
+                                     if example.source.split(":")[0] not in OWN_RUNNER],
                          ids=lambda example: example.source)
 def test_repository_docs_example_runs(example, tmp_path, render_cache, cli_bin):
     run_example(example, tmp_path, render_cache, cli_bin)
