@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import shlex
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -162,9 +163,8 @@ def new(
     """
 
     def action() -> None:
-        from kommo_scaffold import generate, prompts, store
+        from kommo_scaffold import generate, interrupt, prompts, store
         from kommo_scaffold.areas import manifest_location
-        from kommo_scaffold.errors import Interrupted
 
         given = _answers_from(data, data_file)
         take_defaults = defaults or prompts.nothing_to_ask(
@@ -172,11 +172,15 @@ def new(
         with prompts.recording(given) as recorder:
             try:
                 created = generate.create(path, given, defaults=take_defaults)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as error:
+                if getattr(error, "message", None) == interrupt.COMPLETED:
+                    raise  # the project was made: nothing to resume, and it says so
                 saved = recorder.save_for_resume()
                 resume = (f"; to go on from here: kommo-new {_quote(path)} --data-file "
                           f"{_quote(saved)}" if saved else "")
-                raise Interrupted(f"interrupted; nothing was created{resume}") from None
+                # The signal's own exit code (130, 143, 129) is kept.
+                raise interrupt.Interrupted(getattr(error, "signum", signal.SIGINT),
+                                            f"interrupted; nothing was created{resume}") from None
         recorded = created.answers
         panel = recorded.get("panel_locations") or []
         where = ", ".join(manifest_location(c, panel) for c in recorded["locations"])

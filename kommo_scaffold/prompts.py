@@ -167,25 +167,51 @@ def missing_answers(given: dict[str, Any], template_root: Path) -> list[str]:
     """The questions a run with these answers would still ask, in copier.yml order.
 
     A question with a ``when`` condition counts only when the condition holds for the given
-    answers (an area's details are missing only when the area is chosen).
+    answers (an area's details are missing only when the area is chosen). Conditions may
+    name computed values (``has_backend``) or other questions, so every value not given is
+    taken at its default, as copier would, before later conditions are read.
     """
     import jinja2
 
-    from kommo_scaffold.answers import load_questions
+    from kommo_scaffold.answers import _yaml
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_root)),
                              autoescape=False)
+    questions = _yaml().safe_load((template_root / "copier.yml").read_text("utf-8"))
+    context = dict(given)
     missing = []
-    for key, question in load_questions(template_root).items():
-        if key in given:
+    for key, question in questions.items():
+        if key.startswith("_") or key in given or not isinstance(question, dict):
             continue
         when = question.get("when", True)
         if isinstance(when, str):
             try:
-                rendered = env.from_string(when).render(**given).strip()
+                rendered = env.from_string(when).render(**context).strip()
             except jinja2.TemplateError:
                 rendered = "true"  # cannot tell yet: ask for it
             when = rendered.lower() not in ("false", "", "0", "no", "none")
         if when:
             missing.append(key)
+        with contextlib.suppress(jinja2.TemplateError, ValueError):
+            context[key] = _default_value(env, question, context)
     return missing
+
+
+def _default_value(env: Any, question: dict[str, Any], context: dict[str, Any]) -> Any:
+    """A question's default rendered against the answers so far, cast like copier casts it."""
+    from kommo_scaffold.answers import _yaml
+
+    default = question.get("default")
+    if not isinstance(default, str):
+        return default
+    text = env.from_string(default).render(**context).strip()
+    kind = question.get("type", "str")
+    if kind == "bool":
+        return text.lower() in ("true", "yes", "y", "on", "1")
+    if kind in ("yaml", "json") or question.get("multiselect"):
+        yaml = _yaml()
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as error:  # a default that is no YAML stays unknown
+            raise ValueError(str(error)) from error
+    return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import textwrap
 from dataclasses import dataclass, field
@@ -57,9 +58,20 @@ class UpdateResult:
         if self.changed:
             lines.append("Nothing is committed yet: review with `git status` and `git diff`, "
                          "then commit:")
-            lines.append(f"  git add -A . && git commit -m {shlex.quote(self._commit_message())}")
+            lines.append(f"  git add -A {self._project_pathspec()} && "
+                         f"git commit -m {shlex.quote(self._commit_message())}")
             lines.append(f"(or undo exactly this, in the project folder: {self.undo_command()})")
         return "\n".join(lines)
+
+    def _project_pathspec(self) -> str:
+        """The project folder as seen from where the command ran: ``git add -A`` with it
+        stages the whole project (also from a subfolder) and nothing of an enclosing
+        repository's other work."""
+        try:
+            relative = os.path.relpath(self.project.resolve(), Path.cwd().resolve())
+        except (OSError, ValueError):  # no current folder, or another drive
+            relative = str(self.project)
+        return shlex.quote(relative)
 
     def undo_command(self) -> str:
         """Shell commands that undo this run only (never touching the user's other files)."""

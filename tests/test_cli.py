@@ -131,8 +131,9 @@ def test_project_commands_from_a_subfolder_and_with_dash_c(make_widget, tmp_path
     # The commit command the summary prints works as printed.
     printed = next(line.strip() for line in added.stdout.splitlines()
                    if line.strip().startswith("git add -A"))
-    assert printed == "git add -A && git commit -m 'Add digital_pipeline'"
-    committed = shell(printed, cwd=project / "widget", cli_bin=cli_bin)
+    # From widget/i18n the project is ../..: the back end outside widget/ is staged too.
+    assert printed == "git add -A ../.. && git commit -m 'Add digital_pipeline'"
+    committed = shell(printed, cwd=project / "widget" / "i18n", cli_bin=cli_bin)
     assert committed.returncode == 0, committed.stderr
     assert user_git(project, "status", "--porcelain", "--untracked-files=all") == ""
     removed = run_cli("remove-area", "digital_pipeline", "--yes", "-C",
@@ -220,9 +221,10 @@ def test_add_area_help_examples_work(index, make_widget, cli_bin):
 def test_conflict_exits_3_and_prints_an_undo_that_works(make_widget, cli_bin):
     project = make_widget(locations=["lcard", "settings", "digital_pipeline"])
     script = project / "widget" / "script.js"
-    line = "          .addClass(WIDGET_CODE + '-widget ' + WIDGET_CODE + '-dp');\n"
-    script.write_text(script.read_text("utf-8").replace(line, "          .addClass('mine');\n"),
-                      "utf-8")
+    line = "        .addClass(PROJECT_CODE + '-widget ' + PROJECT_CODE + '-dp');\n"
+    text = script.read_text("utf-8")
+    assert line in text  # the edit below must land in the dpSettings callback
+    script.write_text(text.replace(line, "        .addClass('mine');\n"), "utf-8")
     user_git(project, "commit", "-qam", "My dpSettings")
     result = shell("kommo remove-area digital_pipeline --yes", cwd=project / "widget",
                    cli_bin=cli_bin)

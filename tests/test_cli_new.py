@@ -178,9 +178,18 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_but_the_answers_to_resume_from(tmp_pa
         cwd=str(work), env={**os.environ, "TMPDIR": str(spool)}, encoding="utf-8",
         timeout=30, dimensions=(40, 200),
     )
-    child.expect("\U0001f3a4")
-    child.send("\x15Resumed Widget\r")  # Ctrl-U clears the default first
-    child.expect("\U0001f3a4")
+    # The areas come first; each reply waits for its own question's help text.
+    child.expect("Connection areas")
+    child.send("\r")  # the default areas: lcard, settings
+    child.expect("right-hand panel")
+    child.send("\r")
+    child.expect("installs the widget")
+    child.send("\r")
+    child.expect("Field 1 code")
+    child.send("\x15\r")  # Ctrl-U clears the default: no fields
+    child.expect("Widget name")
+    child.send("\x15Resumed Widget\r")
+    child.expect("Your project's code")
     child.sendintr()
     child.expect(pexpect.EOF)
     child.close()
@@ -191,7 +200,9 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_but_the_answers_to_resume_from(tmp_pa
     saved = list(spool.glob("kommo-new-answers-*.yml"))
     assert len(saved) == 1
     assert f"kommo-new w --data-file {saved[0]}" in " ".join(child.before.split())
-    assert yaml.safe_load(saved[0].read_text("utf-8")) == {"widget_name": "Resumed Widget"}
+    assert yaml.safe_load(saved[0].read_text("utf-8")) == {
+        "locations": ["lcard", "settings"], "panel_locations": ["lcard"],
+        "installation": True, "settings_fields": [], "widget_name": "Resumed Widget"}
     # Passing the file back keeps the answer given before the interruption.
     resumed = run_cli("new", "w", "--data-file", str(saved[0]), "--defaults", cwd=work)
     assert resumed.returncode == 0, resumed.stderr
@@ -261,8 +272,9 @@ def test_missing_answers_without_a_terminal_are_named(tmp_path):
     message = assert_clean_failure(result, tmp_path)
     assert result.returncode == 2
     named = message.split("missing answers: ")[1].split(": give them")[0].split(", ")
-    assert named == ["widget_code", "init_once", "backend_url", "dp_webhook_url",
-                     "dp_action_multiple"]
+    # copier.yml order: the areas' details first, then the widget's own answers
+    assert named == ["backend_url", "dp_webhook_url", "dp_action_multiple", "widget_code",
+                     "init_once"]
     assert not (tmp_path / "w").exists()
 
 
