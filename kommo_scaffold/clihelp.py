@@ -3,7 +3,8 @@
 Typer's plain (no rich) help writes required arguments as ``{PATH}``, appends Python types
 (``AREA <list[str]>``, ``--format <str>``) and cuts command summaries at about 45 characters.
 These classes keep Typer's parsing and write usage the way man pages do: ``PATH``,
-``[PATH]``, ``AREA...``, ``--format [text|json]``, and whole one-line summaries.
+``[PATH]``, ``AREA...``, ``--format [text|json]``, and whole one-line summaries. Their
+parameters coerce plain values without pydantic (:mod:`kommo_scaffold.clicoerce`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+
+from kommo_scaffold.clicoerce import light_runtime_param
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
@@ -28,6 +31,11 @@ class _PlainArgument(TyperArgument):
     def display_type_rich(self, ctx: Any) -> str | None:
         return None  # the name and the help say what to give; no Python type names
 
+    def get_runtime_param(self) -> Any:
+        if self._runtime_param is None:
+            self._runtime_param = light_runtime_param(self.type_descriptor)
+        return super().get_runtime_param()
+
 
 class _PlainOption(TyperOption):
     def display_type_rich(self, ctx: Any) -> str | None:
@@ -37,6 +45,11 @@ class _PlainOption(TyperOption):
         if described is not None and described.is_choice and described.choices:
             return "[" + "|".join(str(getattr(c, "value", c)) for c in described.choices) + "]"
         return self.name.upper() if self.name else None
+
+    def get_runtime_param(self) -> Any:
+        if self._runtime_param is None:
+            self._runtime_param = light_runtime_param(self.type_descriptor)
+        return super().get_runtime_param()
 
 
 class PlainCommand(TyperCommand):
@@ -50,6 +63,15 @@ class PlainCommand(TyperCommand):
             elif isinstance(param, TyperOption):
                 param.__class__ = _PlainOption
 
+    def get_help_option(self, ctx: Any) -> Any:
+        return _plain_help(super().get_help_option(ctx))
+
+
+def _plain_help(option: Any) -> Any:
+    if type(option) is TyperOption:
+        option.__class__ = _PlainOption
+    return option
+
 
 class PlainGroup(TyperGroup):
     """A command group that lists each command's whole first sentence."""
@@ -59,6 +81,9 @@ class PlainGroup(TyperGroup):
         for param in self.params:
             if isinstance(param, TyperOption):
                 param.__class__ = _PlainOption
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return _plain_help(super().get_help_option(ctx))
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = []

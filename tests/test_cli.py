@@ -69,6 +69,39 @@ def test_kommo_new_version_and_dash_h():
     assert help_text.returncode == 0 and "Usage: " in help_text.stdout
 
 
+@pytest.mark.parametrize("args", [
+    ["check", "."], ["check", ".", "--format", "json", "--strict"], ["check", "--explain", "KS302"],
+    ["pack", ".", "-o", "dist/w.zip"], ["--help"], ["check", "-h"],
+])
+def test_check_and_pack_load_neither_pydantic_nor_copier(args, make_widget):
+    """Typer 0.29 coerces values with pydantic; kommo_scaffold.clicoerce does it without,
+    so the commands that need neither pydantic nor copier start fast."""
+    project = make_widget(locations=["lcard", "settings"])
+    code = ("import sys\n"
+            f"sys.argv = ['kommo', *{args!r}]\n"
+            "from kommo_scaffold import cli\n"
+            "try:\n    cli.main()\nexcept SystemExit as done:\n    code = done.code\n"
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'copier', 'pydantic'})\n"
+            "print('HEAVY', heavy, 'EXIT', code)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=project, check=False)
+    assert "HEAVY [] EXIT 0" in result.stdout, result.stdout + result.stderr
+
+
+def test_values_are_coerced_as_typer_does(make_widget):
+    project = make_widget(locations=["lcard", "settings"])
+    bad_choice = run_cli("check", "--format", "xml", cwd=project)
+    assert bad_choice.returncode == 2
+    assert "Invalid value for '--format': 'xml' is not one of 'text', 'json'." in bad_choice.stderr
+    as_json = run_cli("check", str(project / "widget"), "--format", "json", cwd=project.parent)
+    assert as_json.returncode == 0 and as_json.stdout.lstrip().startswith("{")
+    packed = run_cli("pack", "-o", "out dir/ü.zip", cwd=project)
+    assert packed.returncode == 0, packed.stderr
+    assert (project / "out dir" / "ü.zip").is_file()
+    added = run_cli("add-area", "llist", "--defaults", "--no-panel", cwd=project)
+    assert added.returncode == 0, added.stderr
+
+
 # --- exit codes ----------------------------------------------------------------------------
 
 def test_usage_errors_exit_2(tmp_path):
