@@ -57,10 +57,32 @@ def _isolated_git() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def _private_temp() -> Iterator[None]:
+    """copier's temporary folders (template clones, old and new copies) go into one folder
+    of ours, removed as a whole on any exit: an interrupt can end copier between creating
+    one and its own clean-up."""
+    import shutil
+    import tempfile
+
+    from kommo_scaffold import interrupt
+
+    previous, folder = tempfile.tempdir, None
+    try:
+        with interrupt.critical():
+            folder = tempfile.tempdir = tempfile.mkdtemp(prefix="kommo-copier-")
+        yield
+    finally:
+        with interrupt.critical():
+            tempfile.tempdir = previous
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
 def copy(src_path: str, dest: Path, vcs_ref: str, data: dict[str, Any], defaults: bool) -> None:
     from copier import run_copy
 
-    with copier_errors(), _isolated_git():
+    with copier_errors(), _isolated_git(), _private_temp():
         run_copy(src_path, dest, data=data, defaults=defaults, vcs_ref=vcs_ref,
                  unsafe=False, quiet=True, overwrite=False)
 
@@ -69,6 +91,6 @@ def update(project: Path, data: dict[str, Any], vcs_ref: str, defaults: bool = T
            skip_answered: bool = False) -> None:
     from copier import run_update
 
-    with copier_errors(), _isolated_git():
+    with copier_errors(), _isolated_git(), _private_temp():
         run_update(project, data=data, defaults=defaults, vcs_ref=vcs_ref, overwrite=True,
                    conflict="inline", unsafe=False, quiet=True, skip_answered=skip_answered)

@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
+from typing import Any
 
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                 if hasattr(signal, name))
@@ -86,6 +88,36 @@ def handled() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def redelivered() -> Iterator[None]:
+    """An interrupt that a C extension swallowed is sent again.
+
+    Where native code calls back into Python (pydantic's validators while copier loads),
+    an exception raised by a signal handler cannot propagate: CPython prints it as
+    "Exception ignored in ..." and the Ctrl-C is lost. Here such an interrupt is not printed
+    but re-sent a moment later, from a helper thread, so it arrives in plain Python code.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        error = unraisable.exc_value
+        if not isinstance(error, KeyboardInterrupt):
+            previous(unraisable)
+            return
+        if isinstance(error, Interrupted):
+            _state.raised = False  # it never reached the command: the next one must raise
+        again = threading.Timer(0.05, os.kill, (os.getpid(), getattr(error, "signum",
+                                                                   signal.SIGINT)))
+        again.daemon = True
+        again.start()
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
+@contextlib.contextmanager
 def critical() -> Iterator[None]:
     """Hold signals while the block runs; a signal that arrived raises right after it."""
     _state.critical += 1
@@ -111,8 +143,10 @@ def pause(point: str) -> None:
     if name != point or point in _paused:
         return
     _paused.add(point)  # once per run, even where the point is passed for every file
-    import sys
     import time
 
     print(f"kommo-pause: {point}", file=sys.stderr, flush=True)
-    time.sleep(float(seconds or 5))
+    # A signal held by critical() ends the pause too (one not held raises out of sleep).
+    deadline = time.monotonic() + float(seconds or 5)
+    while _state.pending is None and time.monotonic() < deadline:
+        time.sleep(0.01)

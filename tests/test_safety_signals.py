@@ -294,3 +294,32 @@ def test_two_kommo_new_into_one_folder(tmp_path):
     assert user_git(dest, "status", "--porcelain") == ""
     assert not [p for p in parent.iterdir() if p.name.startswith(".kommo-new-")]
     assert_no_temp_left(tmpdir)
+
+
+def test_an_interrupt_swallowed_by_native_code_is_sent_again(tmp_path):
+    """CPython cannot pass an exception out of a callback from native code (pydantic's
+    validators while copier loads) nor out of __del__: it prints "Exception ignored" and
+    the Ctrl-C is lost. The command gets it again and stops."""
+    code = (
+        "import sys, time\n"
+        "from kommo_scaffold import cli\n"
+        "class Swallowed:\n"
+        "    def __del__(self):\n"
+        "        raise KeyboardInterrupt\n"
+        "def action():\n"
+        "    Swallowed()\n"
+        "    deadline = time.monotonic() + 10\n"
+        "    while time.monotonic() < deadline:\n"
+        "        time.sleep(0.01)\n"
+        "    print('the interrupt was lost')\n"
+        "try:\n"
+        "    cli.run(action)\n"
+        "except BaseException as done:  # typer.Exit, as typer would turn it into an exit\n"
+        "    sys.exit(getattr(done, 'exit_code', 1))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    assert done.returncode == 130, done.stdout + done.stderr
+    assert "lost" not in done.stdout
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.strip() == "error: interrupted; nothing was changed"
