@@ -78,6 +78,11 @@ class Area:
         """Card and list areas take the -1/-0 right-panel suffix; nothing else does."""
         return self.kind in ("card", "list")
 
+    @property
+    def panel_by_default(self) -> bool:
+        """Kommo's examples: the right-hand panel belongs to the cards; lists take -0."""
+        return self.kind == "card"
+
 
 AREAS: tuple[Area, ...] = (
     Area("lcard", "Lead card", "Right-hand panel and code in the lead card.", kind="card"),
@@ -148,7 +153,8 @@ AREAS: tuple[Area, ...] = (
 AREA_BY_CODE: dict[str, Area] = {area.code: area for area in AREAS}
 AREA_CODES: tuple[str, ...] = tuple(AREA_BY_CODE)
 PANEL_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.takes_panel_flag)
-CARD_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.kind == "card")
+# The default panel_locations (new projects and kommo add-area): the chosen card areas.
+CARD_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.panel_by_default)
 BACKEND_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.backend_route)
 # Areas that exist only on amoCRM / legacy Kommo accounts: still valid, worth a note.
 LEGACY_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.platform == "amocrm")

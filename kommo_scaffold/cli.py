@@ -84,10 +84,12 @@ def _fail(message: str, code: int) -> NoReturn:
 def run(action: Callable[[], T]) -> T:
     """Call ``action``; turn expected failures into a one-line message and an exit code."""
     from kommo_scaffold._entry import release_early_guard
+    from kommo_scaffold.interrupt import redelivered
 
     release_early_guard()
     try:
-        return action()
+        with redelivered():
+            return action()
     except ConflictError as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         for name in error.files:
@@ -215,7 +217,8 @@ ADD_AREA_EXAMPLES = """Examples:
 
 \b
   kommo add-area digital_pipeline
-  kommo add-area llist --no-panel
+  kommo add-area ccard llist
+  kommo add-area llist --panel
   kommo add-area sms --defaults -d sms_endpoint=https://api.example.com/sms
   kommo add-area salesbot_designer && git add -A && git commit -m "Add Salesbot step"
 """
@@ -225,8 +228,10 @@ ADD_AREA_EXAMPLES = """Examples:
 def add_area(
     area: Annotated[list[str], typer.Argument(metavar="AREA", help="Connection area(s) to add, "
                                               "e.g. digital_pipeline.")],
-    no_panel: Annotated[bool, typer.Option("--no-panel", help="Card/list areas: no block in "
-                                           "the right-hand panel (area-0).")] = False,
+    panel: Annotated[bool | None, typer.Option(
+        "--panel/--no-panel", show_default=False,
+        help="Card/list areas: a block in the right-hand panel (-1) or code only (-0). "
+             "Default: cards -1, lists -0.")] = None,
     defaults: Annotated[bool, typer.Option("--defaults", help="Do not ask; take defaults for "
                                            "the new area's details.")] = False,
     data: AreaDataOption = None,
@@ -240,7 +245,7 @@ def add_area(
         root = _project(project)
         given = _answers_from(data, None)
         with prompts.recording(given):
-            result = update.add_area(root, area, panel=not no_panel, data=given,
+            result = update.add_area(root, area, panel=panel, data=given,
                                      interactive=not defaults and sys.stdin.isatty())
         typer.echo(result.summary())
 

@@ -230,23 +230,29 @@ def _check_areas(codes: list[str]) -> None:
             answers.validate_locations([code])  # raises the catalog's one-line message
 
 
-def add_area(project: Path, areas_to_add: list[str], panel: bool, data: dict[str, Any],
+def add_area(project: Path, areas_to_add: list[str], panel: bool | None, data: dict[str, Any],
              interactive: bool) -> UpdateResult:
-    """Add connection areas, keeping the project's template version and the user's edits."""
+    """Add connection areas, keeping the project's template version and the user's edits.
+
+    ``panel``: True/False puts every added card or list area in the right-hand panel or not;
+    None follows the default of new projects (cards yes, lists no)."""
     _check_areas(areas_to_add)
     for key in ("locations", "panel_locations"):
         if key in data:
             raise UsageError(f"-d {key}: name the areas as arguments instead "
-                             "(kommo add-area AREA... [--no-panel])")
-    paneled = [code for code in areas_to_add if areas.AREA_BY_CODE[code].takes_panel_flag]
-    if not panel and not paneled:
-        raise UsageError(f"--no-panel applies to card and list areas only "
-                         f"({', '.join(areas.PANEL_AREAS)})")
+                             "(kommo add-area AREA... [--panel|--no-panel])")
+    flagged = [areas.AREA_BY_CODE[code] for code in areas_to_add
+               if areas.AREA_BY_CODE[code].takes_panel_flag]
+    if panel is not None and not flagged:
+        raise UsageError(f"--{'' if panel else 'no-'}panel applies to card and list areas "
+                         f"only ({', '.join(areas.PANEL_AREAS)})")
+    paneled = [area.code for area in flagged
+               if (area.panel_by_default if panel is None else panel)]
     with _command(project):
-        return _add_area(project, areas_to_add, panel, data, interactive, paneled)
+        return _add_area(project, areas_to_add, data, interactive, paneled)
 
 
-def _add_area(project: Path, areas_to_add: list[str], panel: bool, data: dict[str, Any],
+def _add_area(project: Path, areas_to_add: list[str], data: dict[str, Any],
               interactive: bool, paneled: list[str]) -> UpdateResult:
     proj, _ = _preflight(project)
     present = [code for code in areas_to_add if code in proj.locations]
@@ -255,7 +261,7 @@ def _add_area(project: Path, areas_to_add: list[str], panel: bool, data: dict[st
                          "(see its areas in .copier-answers.yml)")
     locations = proj.locations + areas_to_add
     answers.validate_locations(locations)
-    panel_locations = proj.panel + (paneled if panel else [])
+    panel_locations = proj.panel + paneled
     wanted = {**data, "locations": locations, "panel_locations": panel_locations}
     answers.validate(wanted)
     if "settings_fields" in proj.answers and "settings_fields" not in data:

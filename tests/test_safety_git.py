@@ -59,7 +59,7 @@ def test_ignored_user_files_never_listed_or_undone(project):
     """An ignored file of the user's (info/exclude) is neither "created" nor in the undo."""
     (project / ".git" / "info" / "exclude").write_text("NOTES.txt\n", "utf-8")
     (project / "NOTES.txt").write_text(USER_NOTE, "utf-8")
-    result = update.add_area(project, ["digital_pipeline"], panel=True, data={},
+    result = update.add_area(project, ["digital_pipeline"], panel=None, data={},
                              interactive=False)
     assert "NOTES.txt" not in result.created
     assert "NOTES.txt" not in result.summary()
@@ -70,7 +70,7 @@ def test_ignored_user_files_never_listed_or_undone(project):
 def test_undo_command_undoes_exactly_this_run(project):
     """The summary's undo line puts the project back as it was, and nothing more."""
     before = snapshot(project)
-    result = update.add_area(project, ["digital_pipeline"], panel=True, data={},
+    result = update.add_area(project, ["digital_pipeline"], panel=None, data={},
                              interactive=False)
     assert result.created and result.modified
     (project / "later.txt").write_text("made after the run\n", "utf-8")
@@ -118,7 +118,7 @@ def test_flagged_file_with_local_edits_is_refused(project, flag):
     assert user_git(project, "status", "--porcelain") == ""
     before = snapshot(project)
     with pytest.raises(ScaffoldError, match=r"widget/script\.js \((skip-worktree|assume-un)"):
-        update.add_area(project, ["digital_pipeline"], panel=True, data={}, interactive=False)
+        update.add_area(project, ["digital_pipeline"], panel=None, data={}, interactive=False)
     assert snapshot(project) == before
     assert "LOCAL EDIT" in script.read_text("utf-8")
 
@@ -131,7 +131,7 @@ def test_user_git_config_does_not_matter(project):
                        ("status.branch", "true"), ("diff.noprefix", "true"),
                        ("core.hooksPath", str(project / "no-hooks"))):
         user_git(project, "config", key, value)
-    result = update.add_area(project, ["digital_pipeline"], panel=True, data={},
+    result = update.add_area(project, ["digital_pipeline"], panel=None, data={},
                              interactive=False)
     assert "widget/images/logo_dp.png" in result.created
     assert_area_arrived(project, "digital_pipeline")
@@ -163,12 +163,12 @@ def test_subproject_failure_leaves_the_rest_of_the_repository(make_widget, tmp_p
     monkeypatch.setattr(update.engine, "update", crash)
     before = snapshot(sub)
     with pytest.raises(KeyboardInterrupt):
-        update.add_area(sub, ["sms"], panel=True, data={}, interactive=False)
+        update.add_area(sub, ["sms"], panel=None, data={}, interactive=False)
     assert snapshot(sub) == before
     assert not (mono / "lib.py").exists()
     monkeypatch.undo()
 
-    result = update.add_area(sub, ["sms"], panel=True, data={}, interactive=False)
+    result = update.add_area(sub, ["sms"], panel=None, data={}, interactive=False)
     assert not (mono / "lib.py").exists()
     assert (mono / "elsewhere.txt").read_text("utf-8") == "mine"
     assert all(not name.startswith("..") and "elsewhere" not in name and name != "lib.py"
@@ -208,7 +208,7 @@ def test_crlf_project_merges_like_an_lf_one(make_widget, setup):
         user_git(project, "commit", "-q", "-m", "Windows editor: CRLF everywhere")
     assert b"\r\n" in script.read_bytes()
     assert user_git(project, "status", "--porcelain") == ""
-    result = update.add_area(project, ["digital_pipeline"], panel=True, data={},
+    result = update.add_area(project, ["digital_pipeline"], panel=None, data={},
                              interactive=False)
     merged = script.read_bytes()
     assert b"<<<<<<<" not in merged
@@ -295,7 +295,7 @@ def test_generated_file_that_is_a_symlink_is_never_written_through(project, tmp_
     user_git(project, "commit", "-q", "-m", "script.js lives elsewhere")
     before, outside_before = snapshot(project), outside.read_bytes()
     with pytest.raises(ScaffoldError, match=r"widget/script\.js \(a symbolic link\)"):
-        update.add_area(project, ["digital_pipeline"], panel=True, data={}, interactive=False)
+        update.add_area(project, ["digital_pipeline"], panel=None, data={}, interactive=False)
     assert snapshot(project) == before
     assert outside.read_bytes() == outside_before
     assert script.is_symlink()

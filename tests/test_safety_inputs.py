@@ -70,7 +70,7 @@ def test_failed_write_undoes_every_earlier_write(project, monkeypatch):
 
     monkeypatch.setattr(transaction.os, "replace", failing_replace)
     with pytest.raises(ScaffoldError, match="Permission denied; nothing was changed"):
-        update.add_area(project, ["digital_pipeline"], panel=True, data={}, interactive=False)
+        update.add_area(project, ["digital_pipeline"], panel=None, data={}, interactive=False)
     assert calls["n"] == 4
     assert snapshot(project) == before
 

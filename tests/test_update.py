@@ -84,15 +84,17 @@ def recorded_answers(project: Path) -> dict:
     return yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
 
 
-def assert_area_arrived(project: Path, code: str, panel: bool = True) -> None:
-    """The area's manifest location, block, callbacks, i18n keys, logos and back end."""
+def assert_area_arrived(project: Path, code: str, panel: bool | None = None) -> None:
+    """The area's manifest location, block, callbacks, i18n keys, logos and back end
+    (``panel`` None: the default, -1 for cards and -0 for lists)."""
     assert_valid_widget(project)  # checks everything the catalog says about the locations
     answers = recorded_answers(project)
     area = areas.AREA_BY_CODE[code]
     assert code in answers["locations"]
     manifest = load_json(project / "widget" / "manifest.json")
     if area.takes_panel_flag:
-        assert f"{code}-{1 if panel else 0}" in manifest["locations"]
+        flag = area.panel_by_default if panel is None else panel
+        assert f"{code}-{1 if flag else 0}" in manifest["locations"]
     else:
         assert code in manifest["locations"]
     if area.manifest_block:
@@ -177,6 +179,24 @@ def test_add_each_area_keeps_user_edits(edited_widget, code):
     assert result.version_from == result.version_to == before
     assert ".copier-answers.yml" in result.modified
     assert code in result.summary() and "git commit" in result.summary()
+
+
+def test_add_area_panel_defaults_follow_new_projects(edited_widget):
+    """Without --panel/--no-panel, cards get the right-hand panel (-1) and lists -0, as in
+    a new project's default panel_locations; --panel puts a list in the panel too."""
+    project = edited_widget(["lcard", "settings"])
+    done = run_cli("add-area", "ccard", "llist", "--defaults", "-C", str(project))
+    assert done.returncode == 0, done.stderr
+    assert_area_arrived(project, "ccard", panel=True)
+    assert_area_arrived(project, "llist", panel=False)
+    assert recorded_answers(project)["panel_locations"] == ["lcard", "ccard"]
+    user_git(project, "add", "-A")
+    user_git(project, "commit", "-qm", "ccard and llist")
+    paneled = run_cli("add-area", "clist", "--panel", "--defaults", "-C", str(project))
+    assert paneled.returncode == 0, paneled.stderr
+    assert_area_arrived(project, "clist", panel=True)
+    assert recorded_answers(project)["panel_locations"] == ["lcard", "ccard", "clist"]
+    assert_edits_survived(project)
 
 
 def test_add_area_cli_no_panel_data_and_personalised_logo(edited_widget):
@@ -376,6 +396,8 @@ PREFLIGHT = {
     "card-sdk-without-card": (lambda p: None, ["remove-area", "lcard"], "card_sdk needs"),
     "no-panel-on-other-area": (lambda p: None, ["add-area", "sms", "--no-panel"],
                                "--no-panel applies to card and list areas"),
+    "panel-on-other-area": (lambda p: None, ["add-area", "digital_pipeline", "--panel"],
+                            "--panel applies to card and list areas"),
 }
 
 
