@@ -27,8 +27,8 @@ BASE_URL_RE = re.compile(rf"^https?://{_SEGMENT}(/{_SEGMENT})*/?\Z")
 # An endpoint Kommo calls: a query (e.g. a secret key) is fine, a fragment is not.
 ENDPOINT_URL_RE = re.compile(rf"^https?://{_SEGMENT}(/{_SEGMENT})*/?(\?[^\s#\x00-\x1f\x7f]*)?\Z")
 URL_RE = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+\Z")
-# Endpoints that may stay empty: they then follow backend_url (<backend_url>/dp, /sms).
-DERIVED_ENDPOINTS = ("dp_webhook_url", "sms_endpoint")
+# Endpoints that may stay empty: they then take this route under backend_url (and follow it).
+DERIVED_ENDPOINTS = {"dp_webhook_url": "/dp", "sms_endpoint": "/sms"}
 # Budgets for untrusted answers: far above any real widget, far below what would make
 # rendering slow or memory-hungry.
 MAX_DATA_FILE_BYTES = 1 << 20
@@ -219,6 +219,11 @@ def _validate_urls(answers: dict[str, Any]) -> None:
         if not ENDPOINT_URL_RE.match(value):
             raise UsageError(f"{key} {value!r} must be an http(s) URL without fragment or "
                              "empty path segments (//)")
+        route = DERIVED_ENDPOINTS.get(key)
+        if route and "backend_url" in answers and \
+                value == str(answers["backend_url"]).rstrip("/") + route:
+            raise UsageError(f"{key} {value!r} is the {route} route of backend_url: leave it "
+                             "empty so it follows backend_url")
     link = str(answers.get("support_link", ""))
     if link and not URL_RE.match(link):
         raise UsageError(f"support_link {link!r} must be an http(s) URL")
@@ -324,6 +329,14 @@ def read_project_answers(project: Path) -> dict[str, Any]:
     return data
 
 
+def derived_endpoints(recorded: dict[str, Any]) -> list[str]:
+    """Endpoint answers that hold the route backend_url gives them, as kommo-scaffold 0.1.0
+    recorded them: derived, not chosen (the template's validators drop them on update)."""
+    raw = str(recorded.get("backend_url") or "")
+    return [key for key, route in DERIVED_ENDPOINTS.items()
+            if recorded.get(key) and str(recorded[key]) in (raw + route, raw.rstrip("/") + route)]
+
+
 def check_recorded(recorded: dict[str, Any]) -> None:
     """The answers file holds what kommo-new wrote: the right types, valid values."""
     restore = f"restore it from git (git checkout HEAD -- {ANSWERS_FILE})"
@@ -331,8 +344,9 @@ def check_recorded(recorded: dict[str, Any]) -> None:
         if key in recorded and not isinstance(recorded[key], str):
             raise ScaffoldError(f"{ANSWERS_FILE}: {key} must be text, not "
                                 f"{type(recorded[key]).__name__} {recorded[key]!r}; {restore}")
+    given = {k: v for k, v in recorded.items() if isinstance(k, str) and not k.startswith("_")}
+    given.update(dict.fromkeys(derived_endpoints(given), ""))
     try:
-        validate({k: v for k, v in recorded.items() if isinstance(k, str)
-                  and not k.startswith("_")})
+        validate(given)
     except UsageError as error:
         raise ScaffoldError(f"{ANSWERS_FILE}: {error}; {restore}") from error

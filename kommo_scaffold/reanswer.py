@@ -2,13 +2,13 @@
 
 It is `copier update -d KEY=VALUE` at the project's own template version (the documented
 plain-copier equivalent), with kommo-scaffold's pre-flight and refusals (a committed
-project, answers checked before anything is touched, all-or-nothing) and two things plain
-copier cannot know:
+project, answers checked before anything is touched, all-or-nothing) and two more things:
 
 * endpoints that followed ``backend_url`` keep following it. A project made by the v0.1.0
   template recorded ``dp_webhook_url``/``sms_endpoint`` as ``<backend_url>/dp``; when the
   base URL changes, such a value is reset to empty (= derived again) unless the user sets
-  that endpoint in the same command;
+  that endpoint in the same command. Templates from v0.2.1 on do this themselves under plain
+  copier; a project still at v0.2.0 needs it done here;
 * files the new answers delete (a locale dropped) are listed, and edited ones need a yes.
 
 The update machinery is ``update._preflight``, ``update._files_removed`` and
@@ -27,8 +27,6 @@ from kommo_scaffold.errors import ScaffoldError, UsageError
 
 # Answers that have their own commands, which also handle the areas' files.
 AREA_KEYS = ("locations",)
-# Endpoint answer -> the route it takes under backend_url when left empty.
-DERIVED_ROUTES = {"dp_webhook_url": "/dp", "sms_endpoint": "/sms"}
 
 
 @dataclass
@@ -43,10 +41,6 @@ class SetResult(update.UpdateResult):
 
     def _commit_message(self) -> str:
         return f"Change {', '.join(self.answers_changed)}"
-
-
-def _base(url: object) -> str:
-    return str(url or "").rstrip("/")
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, Any]:
@@ -79,18 +73,18 @@ def _check_areas_have(keys: list[str], locations: list[str]) -> None:
                              "project does not have (add it with `kommo add-area`)")
 
 
-def _follow_backend_url(recorded: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
+def _follow_backend_url(recorded: dict[str, Any], wanted: dict[str, Any],
+                        template_tag: str) -> dict[str, Any]:
     """Endpoints still at the old <backend_url>/<route> follow the new backend_url."""
     if "backend_url" not in wanted:
         return {}
-    old = _base(recorded.get("backend_url"))
-    moved: dict[str, Any] = {}
-    for key, route in DERIVED_ROUTES.items():
-        if key in wanted or key not in recorded:
-            continue
-        if _base(recorded[key]) == old + route:
-            moved[key] = ""  # empty: derived from backend_url by the template
-    return moved
+    keys = [key for key in answers.derived_endpoints(recorded) if key not in wanted]
+    version = store.parse_version(template_tag)
+    if version is None or version.release >= (0, 2):
+        return dict.fromkeys(keys, "")  # empty: derived from backend_url by the template
+    # The v0.1.0 template has no empty form: the endpoint gets its new derived value.
+    base = str(wanted["backend_url"]).rstrip("/")
+    return {key: base + answers.DERIVED_ENDPOINTS[key] for key in keys}
 
 
 def set_answers(project: Path, pairs: list[str],
@@ -104,8 +98,8 @@ def set_answers(project: Path, pairs: list[str],
     if not changed:
         raise UsageError(f"The project already has these answers ({', '.join(data)}); "
                          "nothing to change")
-    wanted = {**changed, **_follow_backend_url(recorded, changed)}
-    answers.validate({**wanted, "locations": proj.locations})
+    answers.validate({**changed, "locations": proj.locations})
+    wanted = {**changed, **_follow_backend_url(recorded, changed, proj.tag)}
     gone, edited = update._files_removed(proj, {**recorded, **wanted})
     if edited and not confirm(edited):
         raise ScaffoldError("Nothing changed: the project is unchanged")

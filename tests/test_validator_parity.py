@@ -62,6 +62,11 @@ BAD: dict[str, dict[str, Any]] = {
     "dp-double-slash": {**BACKEND, "dp_webhook_url": "https://api.example//dp"},
     "dp-not-url": {**BACKEND, "dp_webhook_url": "api.example/dp"},
     "sms-newline": {**BACKEND, "sms_endpoint": "https://api.example/sms\n"},
+    # The derived value typed out would stop following backend_url: leave it empty.
+    "dp-derived-typed": {**BACKEND, "backend_url": "https://api.example/k/",
+                         "dp_webhook_url": "https://api.example/k/dp"},
+    "sms-derived-typed": {**BACKEND, "backend_url": "https://api.example",
+                          "sms_endpoint": "https://api.example/sms"},
     "mobile-empty": {**MOBILE, "mobile_frame_url": ""},
     "mobile-space": {**MOBILE, "mobile_frame_url": "https://m.example/a b"},
     "color-bad-digit": {**MOBILE, "mobile_color": "#12345G"},
