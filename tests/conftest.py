@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from http_helpers import Stub
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "templates" / "widget"
@@ -145,3 +146,13 @@ def shell(command: str, cwd: Path, cli_bin: Path, env: dict[str, str] | None = N
 
 def tool(name: str) -> str | None:
     return shutil.which(name)
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[Stub]:
+    """Kommo's return_url stand-in (records every POST), one per test module."""
+    server = Stub()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -19,7 +19,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -27,11 +26,11 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from http_helpers import Stub
 
 from kommo_scaffold import generate
 
@@ -181,53 +180,6 @@ def flatten_form(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, str(value))]
 
 
-@dataclass
-class Recorded:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    at: float
-
-
-class Stub:
-    """A loopback HTTP server standing in for Kommo's return_url; records every POST."""
-
-    def __init__(self) -> None:
-        self.requests: list[Recorded] = []
-        self.status = 200
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                stub.requests.append(Recorded(self.path, dict(self.headers),
-                                              self.rfile.read(length), time.monotonic()))
-                payload = b'{"ok": true}'
-                self.send_response(stub.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:  # keep test output quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def wait_for(self, count: int, timeout: float = 15) -> list[Recorded]:
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.requests
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def return_url(stub: Stub, bot: int = 12, continue_id: str = "abc") -> str:
     return f"{stub.url}api/v4/salesbot/{bot}/continue/{continue_id}"
 
@@ -255,15 +207,6 @@ def assert_clean(reply: Reply) -> Any:
 
 
 # --- fixtures ------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def stub() -> Iterator[Stub]:
-    server = Stub()
-    try:
-        yield server
-    finally:
-        server.close()
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, stub: Stub) -> Iterator[PhpServer]:

@@ -42,15 +42,6 @@ pytestmark = pytest.mark.skipif(shutil.which("php") is None,
 DP_SECRET = "dp-secret-0123456789"
 
 
-@pytest.fixture(scope="module")
-def stub() -> Iterator[Stub]:
-    server = Stub()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
 @pytest.fixture(scope="module", params=sorted(PHP_SETUPS))
 def php(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
         stub: Stub) -> Iterator[PhpServer]:

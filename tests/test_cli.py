@@ -242,10 +242,10 @@ def help_examples(command: str) -> list[str]:
             if line.strip().startswith("kommo ")]
 
 
-@pytest.mark.parametrize("index", range(4))
+@pytest.mark.parametrize("index", range(5))
 def test_add_area_help_examples_work(index, make_widget, cli_bin):
     examples = help_examples("add-area")
-    assert len(examples) == 4
+    assert len(examples) == 5
     project = make_widget(locations=["lcard", "settings"])
     result = shell(examples[index], cwd=project, cli_bin=cli_bin)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -13,15 +13,14 @@ import json
 import os
 import re
 import shutil
-import threading
 import zipfile
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dev_helpers import dev_session
+from http_helpers import QuietHandler, local_server
 
 from kommo_scaffold import areas, generate
 from kommo_scaffold.dev import project
@@ -253,26 +252,15 @@ def test_custom_template_system_control_and_init_once(preview, make_widget):
 def test_crm_post_round_trip_through_the_dev_server(preview, make_widget):
     seen: list[str] = []
 
-    class Echo(BaseHTTPRequestHandler):
+    class Echo(QuietHandler):
         def do_POST(self):
-            seen.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
-            body = json.dumps({"ok": True, "got": seen[-1]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            seen.append(self.body().decode())
+            self.reply(200, json.dumps({"ok": True, "got": seen[-1]}).encode())
 
-        def log_message(self, *args):
-            pass
-
-    backend = HTTPServer(("127.0.0.1", 0), Echo)
-    thread = threading.Thread(target=backend.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_server(Echo) as backend:
         page, _ = preview(make_widget(locations=["lcard"]))
         page.open()
-        url = f"http://127.0.0.1:{backend.server_address[1]}/api"
+        url = f"{backend}/api"
         answer = page.js(f"""new Promise(function (resolve, reject) {{
             kommoPreview.widget().crm_post({json.dumps(url)}, {{lead_id: 5, note: 'a b'}},
               function (data) {{ resolve(data); }}, 'json', function (e) {{ reject(e); }});
@@ -280,10 +268,6 @@ def test_crm_post_round_trip_through_the_dev_server(preview, make_widget):
         assert answer == {"ok": True, "got": "lead_id=5&note=a+b"}
         assert seen == ["lead_id=5&note=a+b"]
         assert page.errors == []
-    finally:
-        backend.shutdown()
-        backend.server_close()
-        thread.join()
 
 
 def test_a_save_reloads_the_page_and_shows_the_checkers_findings(preview, make_widget):
@@ -344,31 +328,15 @@ def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widge
                   "this.callbacks.dpSettingz = function")
     headers: list[str] = []
 
-    class Echo(BaseHTTPRequestHandler):
+    class Echo(QuietHandler):
         def do_GET(self):
             headers.append(self.headers.get("X-Auth-Token", ""))
-            self.send_response(200)
-            self.send_header("Access-Control-Allow-Origin", "*")
-            self.send_header("Access-Control-Allow-Headers", "X-Auth-Token")
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
+            self.reply(200, b"{}", CORS)
 
         def do_OPTIONS(self):
-            self.send_response(204)
-            self.send_header("Access-Control-Allow-Origin", "*")
-            self.send_header("Access-Control-Allow-Headers", "X-Auth-Token")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.reply(204, headers=CORS)
 
-        def log_message(self, *args):
-            pass
-
-    backend = HTTPServer(("127.0.0.1", 0), Echo)
-    thread = threading.Thread(target=backend.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_server(Echo) as backend:
         page, _ = preview(path)
         page.open()
         members = page.js(f"{json.dumps(WIDGET_MEMBERS)}.filter("
@@ -378,7 +346,7 @@ def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widge
                        "typeof kommoPreview.widget().langs === 'object'")
         assert page.js("window.APP === window.AMOCRM && APP.constant('account').subdomain")
         assert page.js("kommoPreview.widget().system().area") == "lcard"
-        url = f"http://127.0.0.1:{backend.server_address[1]}/me"
+        url = f"{backend}/me"
         page.js("url => Promise.resolve(kommoPreview.widget().$authorizedAjax({url: url}))",
                 url)
         assert len(headers) == 1 and headers[0].count(".") == 2
@@ -394,10 +362,9 @@ def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widge
         # The template keeps its project code for CSS and events and reads Kommo's at run time.
         assert not any("hard-codes the widget code" in w for w in warnings), warnings
         assert page.errors == []
-    finally:
-        backend.shutdown()
-        backend.server_close()
-        thread.join()
+
+
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "X-Auth-Token"}
 
 
 def _replace_once(path: Path, old: str, new: str) -> None:

@@ -15,12 +15,12 @@ import sys
 import threading
 import time
 import zipfile
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 from conftest import user_git
 from dev_helpers import EventReader, dev_session, free_port, request
+from http_helpers import QuietHandler, local_server
 
 from kommo_scaffold import check, pack
 from kommo_scaffold.dev import devzip, jwt, project
@@ -158,42 +158,26 @@ def test_dev_zip_loader_falls_back_and_is_refused_by_check_and_pack(widget, tmp_
 def test_crm_post_proxy_round_trip_and_header_guard(widget):
     seen: list[bytes] = []
 
-    class Echo(BaseHTTPRequestHandler):
+    class Echo(QuietHandler):
         def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
+            body = self.body()
             seen.append(body)
-            answer = json.dumps({"echo": body.decode()}).encode()
-            self.send_response(201)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+            self.reply(201, json.dumps({"echo": body.decode()}).encode())
 
-        def log_message(self, *args):
-            pass
-
-    backend = HTTPServer(("127.0.0.1", 0), Echo)
-    thread = threading.Thread(target=backend.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with dev_session(widget) as (session, _):
-            port, token = session.server.port, session.token
-            url = f"http://127.0.0.1:{backend.server_address[1]}/hook"
-            payload = {"url": url, "data": {"lead": "7", "q": "a&b"}}
-            status, _, _ = request(port, "POST", "/__kommo/proxy", payload)
-            assert status == 403 and not seen
-            status, _, body = request(port, "POST", "/__kommo/proxy", payload,
-                                      {PREVIEW_HEADER: token})
-            answer = json.loads(body)
-            assert status == 200 and answer["status"] == 201
-            assert json.loads(answer["body"]) == {"echo": "lead=7&q=a%26b"}
-            status, _, body = request(port, "POST", "/__kommo/proxy", {"url": "file:///etc"},
-                                      {PREVIEW_HEADER: token})
-            assert status == 400
-    finally:
-        backend.shutdown()
-        backend.server_close()
-        thread.join()
+    with local_server(Echo) as backend, dev_session(widget) as (session, _):
+        port, token = session.server.port, session.token
+        url = f"{backend}/hook"
+        payload = {"url": url, "data": {"lead": "7", "q": "a&b"}}
+        status, _, _ = request(port, "POST", "/__kommo/proxy", payload)
+        assert status == 403 and not seen
+        status, _, body = request(port, "POST", "/__kommo/proxy", payload,
+                                  {PREVIEW_HEADER: token})
+        answer = json.loads(body)
+        assert status == 200 and answer["status"] == 201
+        assert json.loads(answer["body"]) == {"echo": "lead=7&q=a%26b"}
+        status, _, body = request(port, "POST", "/__kommo/proxy", {"url": "file:///etc"},
+                                  {PREVIEW_HEADER: token})
+        assert status == 400
 
 
 def test_dev_jwt_is_hs256_with_kommo_claims():

@@ -171,7 +171,7 @@ def test_add_each_area_keeps_user_edits(edited_widget, code):
     """Each area arrives in an edited project; every edit and the template version stay."""
     project = edited_widget(base_locations(code))
     before = recorded_answers(project)["_commit"]
-    result = update.add_area(project, [code], panel=True, data={}, interactive=False)
+    result = update.add_area(project, [code], panel=None, data={}, interactive=False)
     assert_area_arrived(project, code)
     assert_edits_survived(project)
     assert recorded_answers(project)["_commit"] == before
@@ -351,7 +351,7 @@ def test_failure_mid_update_restores_the_project(edited_widget, monkeypatch):
 
     monkeypatch.setattr(update.engine, "update", crash)
     with pytest.raises(KeyboardInterrupt):
-        update.add_area(project, ["digital_pipeline"], panel=True, data={}, interactive=False)
+        update.add_area(project, ["digital_pipeline"], panel=None, data={}, interactive=False)
     assert snapshot(project) == before
 
 
@@ -442,7 +442,7 @@ def test_not_a_project(tmp_path):
 def test_add_area_rejects_locations_in_data(edited_widget):
     project = edited_widget(["lcard", "settings"])
     with pytest.raises(UsageError, match="name the areas as arguments"):
-        update.add_area(project, ["sms"], panel=True, data={"locations": ["sms"]},
+        update.add_area(project, ["sms"], panel=None, data={"locations": ["sms"]},
                         interactive=False)
 
 
@@ -458,7 +458,7 @@ def test_subproject_in_a_bigger_repository(edited_widget, tmp_path):
     user_git(mono, "commit", "-q", "-m", "Monorepo")
     (mono / "elsewhere.txt").write_text("not committed, not ours", "utf-8")
     sub = mono / "apps" / "widget"
-    result = update.add_area(sub, ["digital_pipeline"], panel=True, data={}, interactive=False)
+    result = update.add_area(sub, ["digital_pipeline"], panel=None, data={}, interactive=False)
     assert_area_arrived(sub, "digital_pipeline")
     assert_edits_survived(sub)
     assert "widget/images/logo_dp.png" in result.created  # relative to the project
@@ -470,7 +470,7 @@ def test_copier_error_mid_update_restores_the_project(edited_widget):
     project = edited_widget(["lcard", "settings"])
     before = snapshot(project)
     with pytest.raises(UsageError, match="No terminal"):
-        update.add_area(project, ["digital_pipeline"], panel=True, data={}, interactive=True)
+        update.add_area(project, ["digital_pipeline"], panel=None, data={}, interactive=True)
     assert snapshot(project) == before
 
 

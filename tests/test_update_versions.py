@@ -122,7 +122,7 @@ def test_add_area_keeps_the_old_template_version(machine, tmp_path):
     machine("a", "1.0.0")
     project = make_edited_project(tmp_path / "widget")
     machine("a", "1.1.0")
-    update.add_area(project, ["digital_pipeline"], panel=True, data={}, interactive=False)
+    update.add_area(project, ["digital_pipeline"], panel=None, data={}, interactive=False)
     assert answers_of(project)["_commit"] == "v1.0.0"
     assert V2_JS_LINE not in (project / "widget" / "script.js").read_text("utf-8")
     assert not (project / "RELEASE.md").exists()
@@ -144,7 +144,7 @@ def test_second_machine_updates_a_project_made_elsewhere(machine, tmp_path):
     home_b = machine("b", "1.1.0")
     clone = tmp_path / "clone-on-b"
     user_git(tmp_path, "clone", "-q", str(made), str(clone))
-    update.add_area(clone, ["sms"], panel=True, data={}, interactive=False)
+    update.add_area(clone, ["sms"], panel=None, data={}, interactive=False)
     assert_area_arrived(clone, "sms")
     assert_edits_survived(clone)
     repo_b = home_b / ".kommo-scaffold" / "template"
@@ -185,7 +185,7 @@ def test_project_newer_than_installed_is_refused(machine, tmp_path):
     with pytest.raises(ScaffoldError, match="git pull && pip install"):
         update.upgrade(project, interactive=False)
     with pytest.raises(ScaffoldError, match=r"newer than the installed 1\.0\.0"):
-        update.add_area(project, ["sms"], panel=True, data={}, interactive=False)
+        update.add_area(project, ["sms"], panel=None, data={}, interactive=False)
     assert snapshot(project) == before
 
 
