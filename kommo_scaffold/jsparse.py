@@ -9,7 +9,8 @@ which also run in C; Python only looks at the handful of nodes they return.
 
 tree-sitter is error-tolerant: it builds a tree for any input and marks what does not parse
 with ERROR and MISSING nodes. A few early errors that need more than the grammar (a function
-statement without a name, a reserved word used as a name) are checked here with queries too.
+statement without a name, a reserved word used as a name, a stray comma, a name declared
+twice with let/const/class) are checked here and in :mod:`kommo_scaffold.jsearly`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kommo_scaffold.jsearly import first_early_error
 from kommo_scaffold.jsqueries import PATTERNS, parse_tree, query, strings_query
 
 ValueKind = Literal["function", "object", "reference", "other"]
@@ -219,16 +221,10 @@ def _syntax_error(module: Module) -> JSSyntaxError | None:
             message, where = _describe(module, problem)
             return JSSyntaxError(message, where.start_point.row + 1, where.start_point.column + 1)
         return JSSyntaxError("cannot parse", 1)
-    candidates = []
-    for node in module.nodes("anonymous"):
-        kind = "class" if node.type == "class" else "function"
-        candidates.append((node.start_byte, f"a {kind} statement needs a name", node))
-    for node in module.nodes("reserved"):
-        candidates.append((node.start_byte, f"`{module.text(node)}` is a reserved word, "
-                           "not a name", node))
-    if not candidates:
+    found = first_early_error(module.source, root, module.nodes, module.text)
+    if found is None:
         return None
-    _, message, node = min(candidates, key=lambda c: c[0])
+    message, node = found
     return JSSyntaxError(message, node.start_point.row + 1, node.start_point.column + 1)
 
 

@@ -45,6 +45,8 @@ PATTERNS: tuple[tuple[str, str], ...] = (
             property: (property_identifier) @p))
         (#eq? @p "callbacks")) @dynamic'''),
     ("anonymous", "(expression_statement . [(function_expression) (class)] @node)"),
+    # Declarations whose names must be unique in their scope (kommo_scaffold.jsearly).
+    ("lexical", "[(lexical_declaration) (class_declaration)] @node"),
     # A reserved word where a name stands: tree-sitter lexes a keyword that cannot appear
     # in that place as a name (`if (a) { else }`). Checked where a name is a whole
     # statement or is declared; checking every identifier would double the query's time.

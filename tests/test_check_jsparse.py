@@ -62,6 +62,12 @@ VALID: dict[str, str] = {
     'line separator in string': "var s = '\u2028\u2029';\n",
     'template with braces in string': 'var t = `${ \'}\' + "{" }`;\n',
     'html comment': '<!-- legacy\nvar a = 1;\n',
+    'holes and trailing commas': ('var a = [1, , 2,]; var [p, , q] = a; f(a, b,); '
+                                  'function g(x, y,) { return {x, y,}; }\n'),
+    'one name in nested scopes': ('let a = 1; { let a = 2; } for (let i of a) { let i = 1; } '
+                                  'function f(a) { { let a; } var b; var b; }\n'
+                                  'switch (a) { case 1: { let c; } default: { let c; } }\n'),
+    'function twice in a block (sloppy)': '{ function h() {} function h() {} }\n',
 }
 # name -> (source, line we report, line node reports when it differs: for a literal or
 # bracket never closed, node points at the end of the file, we at where it opens)
@@ -95,6 +101,11 @@ BROKEN: dict[str, tuple[str, int, int | None]] = {
     'template placeholder as code': (
         'define([], function () {\n  var base = {{BASE_PATH}};\n});\n', 2, None),
     'anonymous function statement': ('var k;\nfunction () {}\n', 2, None),
+    'double comma in object': ('var l;\nvar o = {a: 1,, b: 2};\n', 2, None),
+    'double comma in arguments': ('var m;\nf(a,, b);\n', 2, None),
+    'let declared twice': ('let n = 1;\nlet n = 2;\n', 2, None),
+    'let shadows its parameter': ('var p;\nfunction q(r) {\n  const r = 1;\n}\n', 3, None),
+    'class and var of one name': ('class S {}\nvar S;\n', 2, None),
 }
 
 

@@ -63,9 +63,12 @@ def appendix() -> str:
   counts as code. Callbacks may be functions, method shorthand, arrows or references
   (`selected: onTasksSelected`, `_.bind(fn, this)`); nested objects give dotted names
   (`leads.selected`). A callbacks object with a spread (`...base`) or a computed key is not
-  checked for missing callbacks. tree-sitter accepts a few things a browser rejects (an
-  object literal with `,,`, most "early errors" such as a duplicate `let`); `node --check
-  script.js` catches those.
+  checked for missing callbacks. The checker adds the early errors tree-sitter's grammar
+  lets through that widgets are likely to hold: a stray comma in an object, pattern or
+  argument list (`{{a: 1,, b: 2}}`, `f(a,, b)`), a name declared twice with `let`, `const`
+  or `class` in one scope, or also as a `var`, function or parameter there. Other early
+  errors (a `var` in a nested block that clashes with an outer `let`, strict-mode rules)
+  pass here; `node --check script.js` catches those.
 * Development hosts are one list: `localhost` and other local names, loopback, private and
   link-local addresses, and the tunnel and preview services {tunnels}. A script that only
   loads code from one is an error and `kommo pack` refuses it; such a URL behind a
