@@ -15,19 +15,11 @@ knowing (amoCRM legacy, placeholders).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from kommo_scaffold.check import (
-    checklist,
-    files,
-    i18n,
-    images,
-    locations,
-    manifest,
-    scripts,
-)
 from kommo_scaffold.check.context import Context
-from kommo_scaffold.check.examples import EXAMPLES
 from kommo_scaffold.check.reader import (
     JUNK_DIRS,
     CheckUsageError,
@@ -36,7 +28,7 @@ from kommo_scaffold.check.reader import (
     locate,
     read,
 )
-from kommo_scaffold.check.registry import RULES, Rule, add_examples, explain, rule
+from kommo_scaffold.check.registry import Rule, add_examples, explain, rule
 from kommo_scaffold.check.report import Finding, Report, format_report, summary_line
 
 KS001 = rule("KS001", "error", "A check could not finish",
@@ -44,12 +36,45 @@ KS001 = rule("KS001", "error", "A check could not finish",
              "Fix the other findings first; if this stays, report it with the widget.",
              example="a manifest nested thousands of levels deep")
 
-add_examples(EXAMPLES)
 
-CHECKS: tuple[Callable[[Context], None], ...] = (
-    files.check_files, manifest.check_manifest, locations.check_locations,
-    scripts.check_scripts, i18n.check_i18n, images.check_images, checklist.check_checklist,
-)
+
+def _checks() -> tuple[Callable[[Context], None], ...]:
+    """The rule families' checks, in order; imported (and their rules registered) once.
+
+    They are imported only here, so that script.js can be parsing in another thread
+    meanwhile: tree-sitter releases the GIL while it parses.
+    """
+    checks: tuple[Callable[[Context], None], ...] | None = globals().get("CHECKS")
+    if checks is None:
+        from kommo_scaffold.check import (
+            checklist,
+            files,
+            i18n,
+            images,
+            locations,
+            manifest,
+            scripts,
+        )
+        from kommo_scaffold.check.examples import EXAMPLES
+
+        add_examples(EXAMPLES)
+        checks = (files.check_files, manifest.check_manifest, locations.check_locations,
+                  scripts.check_scripts, i18n.check_i18n, images.check_images,
+                  checklist.check_checklist)
+        globals()["CHECKS"] = checks
+    return checks
+
+
+def __getattr__(name: str) -> Any:
+    """``CHECKS`` and the complete ``RULES`` registry, once the rule families are loaded."""
+    if name == "CHECKS":
+        return _checks()
+    if name == "RULES":
+        _checks()
+        from kommo_scaffold.check.registry import RULES
+
+        return RULES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_widget(widget: Widget, label: str | None = None) -> Report:
@@ -58,13 +83,15 @@ def check_widget(widget: Widget, label: str | None = None) -> Report:
     report.files = sorted(widget.sizes)
     report.findings.extend(widget.findings)
     ctx = Context(widget=widget, report=report)
-    for check in CHECKS:
-        try:
-            check(ctx)
-        except RecursionError:
-            ctx.add(KS001, f"{check.__name__}: input nested too deeply")
-        except Exception as error:  # never crash on odd input; say which check gave up
-            ctx.add(KS001, f"{check.__name__}: {type(error).__name__}: {error}")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kommo-parse") as parsing:
+        ctx.start_parsing(parsing)
+        for check in _checks():
+            try:
+                check(ctx)
+            except RecursionError:
+                ctx.add(KS001, f"{check.__name__}: input nested too deeply")
+            except Exception as error:  # never crash on odd input; say which check gave up
+                ctx.add(KS001, f"{check.__name__}: {type(error).__name__}: {error}")
     return report
 
 
@@ -75,14 +102,18 @@ def check_path(path: Path) -> Report:
 
 def explain_or_fail(rule_id: str) -> str:
     """`kommo check --explain RULE`; CheckUsageError (exit 2) for an unknown rule."""
+    _checks()
     try:
         return explain(rule_id)
     except KeyError:
+        from kommo_scaffold.check.registry import RULES
+
         raise CheckUsageError(f"no rule {rule_id!r}; rules are KS001 to "
                               f"{max(RULES)} (see `kommo check --help`)") from None
 
 
 def rules_markdown() -> str:
+    _checks()
     from kommo_scaffold.check.docs import rules_markdown as markdown
 
     return markdown()

@@ -16,7 +16,6 @@ from kommo_scaffold.jsparse import (
     JSSyntaxError,
     JSTooLarge,
     Module,
-    parse_module,
     returns,
 )
 
@@ -104,7 +103,7 @@ def check_scripts(ctx: Context) -> None:
         if not name.endswith(".js") or name in ctx.conflicted:
             continue  # a file with merge markers: KS609 says so
         try:
-            ctx.modules[name] = parse_module(ctx.widget.data[name].removeprefix(b"\xef\xbb\xbf"))
+            ctx.modules[name] = ctx.parse(name)
         except JSSyntaxError as error:
             if error.line not in placeholder_lines.get(name, ()):
                 ctx.add(KS302, f"{error.message} (column {error.column})", name, error.line)
