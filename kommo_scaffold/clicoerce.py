@@ -24,8 +24,11 @@ try:
         resolve_type_descriptor,
     )
     from typer._param_types import coerce_cli_choice, coerce_cli_path
+
+    TYPER_INTERNALS = True
 except ImportError:  # pragma: no cover - another Typer release: Typer's own coercion
-    RuntimeParam = None  # type: ignore[assignment, misc]
+    RuntimeParam = object  # type: ignore[assignment, misc]
+    TYPER_INTERNALS = False
 
 
 def _is_list(annotation: Any) -> bool:
@@ -63,7 +66,10 @@ class _LightCoercion(RuntimeParam):
             raise BadParameter(str(error), ctx=ctx, param=param) from None
 
 
-def _light_runtime_param(described: TypeDescriptor) -> RuntimeParam | None:
+def light_runtime_param(described: TypeDescriptor) -> RuntimeParam | None:
+    """A pydantic-free coercion for ``described``, or None: Typer's own then."""
+    if not TYPER_INTERNALS:
+        return None  # pragma: no cover
     annotation: Any = described.annotation
     if _is_list(annotation):
         (annotation,) = get_args(annotation)
@@ -74,9 +80,3 @@ def _light_runtime_param(described: TypeDescriptor) -> RuntimeParam | None:
     return _LightCoercion(parameter_info=described.parameter_info,
                           annotation=described.annotation)
 
-
-def light_runtime_param(described: Any) -> Any:
-    """A pydantic-free coercion for ``described`` (a Typer TypeDescriptor), or None."""
-    if RuntimeParam is None:
-        return None  # pragma: no cover
-    return _light_runtime_param(described)

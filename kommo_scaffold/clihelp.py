@@ -31,11 +31,6 @@ class _PlainArgument(TyperArgument):
     def display_type_rich(self, ctx: Any) -> str | None:
         return None  # the name and the help say what to give; no Python type names
 
-    def get_runtime_param(self) -> Any:
-        if self._runtime_param is None:
-            self._runtime_param = light_runtime_param(self.type_descriptor)
-        return super().get_runtime_param()
-
 
 class _PlainOption(TyperOption):
     def display_type_rich(self, ctx: Any) -> str | None:
@@ -46,10 +41,18 @@ class _PlainOption(TyperOption):
             return "[" + "|".join(str(getattr(c, "value", c)) for c in described.choices) + "]"
         return self.name.upper() if self.name else None
 
-    def get_runtime_param(self) -> Any:
-        if self._runtime_param is None:
-            self._runtime_param = light_runtime_param(self.type_descriptor)
-        return super().get_runtime_param()
+
+def _plain(param: Any) -> Any:
+    """A Typer parameter as one of the plain classes above, coercing without pydantic."""
+    if isinstance(param, TyperArgument):
+        param.__class__ = _PlainArgument
+    elif isinstance(param, TyperOption):
+        param.__class__ = _PlainOption
+    else:
+        return param
+    if param._runtime_param is None:
+        param._runtime_param = light_runtime_param(param.type_descriptor)
+    return param
 
 
 class PlainCommand(TyperCommand):
@@ -57,20 +60,10 @@ class PlainCommand(TyperCommand):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for param in self.params:
-            if isinstance(param, TyperArgument):
-                param.__class__ = _PlainArgument
-            elif isinstance(param, TyperOption):
-                param.__class__ = _PlainOption
+        self.params = [_plain(param) for param in self.params]
 
     def get_help_option(self, ctx: Any) -> Any:
-        return _plain_help(super().get_help_option(ctx))
-
-
-def _plain_help(option: Any) -> Any:
-    if type(option) is TyperOption:
-        option.__class__ = _PlainOption
-    return option
+        return _plain(super().get_help_option(ctx))
 
 
 class PlainGroup(TyperGroup):
@@ -78,12 +71,10 @@ class PlainGroup(TyperGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for param in self.params:
-            if isinstance(param, TyperOption):
-                param.__class__ = _PlainOption
+        self.params = [_plain(param) for param in self.params]
 
     def get_help_option(self, ctx: Any) -> Any:
-        return _plain_help(super().get_help_option(ctx))
+        return _plain(super().get_help_option(ctx))
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = []

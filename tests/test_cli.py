@@ -88,6 +88,26 @@ def test_check_and_pack_load_neither_pydantic_nor_copier(args, make_widget):
     assert "HEAVY [] EXIT 0" in result.stdout, result.stdout + result.stderr
 
 
+def test_without_typers_internals_typer_coerces(make_widget):
+    """Another Typer release without the internals clicoerce uses: Typer's own coercion
+    runs (pydantic loads), and the commands work the same."""
+    project = make_widget(locations=["lcard", "settings"])
+    code = ("import builtins, sys\n"
+            "real = builtins.__import__\n"
+            "def blocked(name, *args, **kwargs):\n"
+            "    if name.startswith('typer._coercion'):\n"
+            "        raise ImportError(name)\n"
+            "    return real(name, *args, **kwargs)\n"
+            "builtins.__import__ = blocked\n"
+            "sys.argv = ['kommo', 'check', '.', '--format', 'json']\n"
+            "from kommo_scaffold import cli\n"
+            "try:\n    cli.main()\nexcept SystemExit as done:\n    code = done.code\n"
+            "print('PYDANTIC', 'pydantic' in sys.modules, 'EXIT', code)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=project, check=False)
+    assert "PYDANTIC True EXIT 0" in result.stdout, result.stdout + result.stderr
+
+
 def test_values_are_coerced_as_typer_does(make_widget):
     project = make_widget(locations=["lcard", "settings"])
     bad_choice = run_cli("check", "--format", "xml", cwd=project)
