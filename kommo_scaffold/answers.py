@@ -212,6 +212,7 @@ def _validate_urls(answers: dict[str, Any]) -> None:
     if "backend_url" in answers and not BASE_URL_RE.match(str(answers["backend_url"])):
         raise UsageError(f"backend_url {answers['backend_url']!r} must be an http(s) URL "
                          "without query, fragment or empty path segments (//)")
+    derived = derived_endpoints(answers) if "backend_url" in answers else []
     for key in ("dp_webhook_url", "sms_endpoint", "mobile_frame_url"):
         value = str(answers.get(key, ""))
         if key not in answers or (value == "" and key in DERIVED_ENDPOINTS):
@@ -219,11 +220,9 @@ def _validate_urls(answers: dict[str, Any]) -> None:
         if not ENDPOINT_URL_RE.match(value):
             raise UsageError(f"{key} {value!r} must be an http(s) URL without fragment or "
                              "empty path segments (//)")
-        route = DERIVED_ENDPOINTS.get(key)
-        if route and "backend_url" in answers and \
-                value == str(answers["backend_url"]).rstrip("/") + route:
-            raise UsageError(f"{key} {value!r} is the {route} route of backend_url: leave it "
-                             "empty so it follows backend_url")
+        if key in derived:
+            raise UsageError(f"{key} {value!r} is the {DERIVED_ENDPOINTS[key]} route of "
+                             "backend_url: leave it empty so it follows backend_url")
     link = str(answers.get("support_link", ""))
     if link and not URL_RE.match(link):
         raise UsageError(f"support_link {link!r} must be an http(s) URL")
@@ -330,8 +329,9 @@ def read_project_answers(project: Path) -> dict[str, Any]:
 
 
 def derived_endpoints(recorded: dict[str, Any]) -> list[str]:
-    """Endpoint answers that hold the route backend_url gives them, as kommo-scaffold 0.1.0
-    recorded them: derived, not chosen (the template's validators drop them on update)."""
+    """Endpoint answers that hold the route backend_url gives them (as kommo-scaffold 0.1.0
+    recorded them): derived, not chosen. Refused as answers; the template's validators
+    drop such recorded ones on update."""
     raw = str(recorded.get("backend_url") or "")
     return [key for key, route in DERIVED_ENDPOINTS.items()
             if recorded.get(key) and str(recorded[key]) in (raw + route, raw.rstrip("/") + route)]
