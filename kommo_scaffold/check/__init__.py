@@ -37,7 +37,6 @@ KS001 = rule("KS001", "error", "A check could not finish",
              example="a manifest nested thousands of levels deep")
 
 
-
 def _checks() -> tuple[Callable[[Context], None], ...]:
     """The rule families' checks, in order; imported (and their rules registered) once.
 

@@ -4,7 +4,7 @@ reading the widget, KS604-KS608 and KS611, live with the reader.)"""
 
 from __future__ import annotations
 
-from kommo_scaffold.check.context import Context
+from kommo_scaffold.check.context import BOM, Context
 from kommo_scaffold.check.registry import rule
 from kommo_scaffold.check.report import plural
 from kommo_scaffold.jsparse import MERGE_MARKER
@@ -65,7 +65,7 @@ def check_files(ctx: Context) -> None:
 
 
 def _check_text(ctx: Context, name: str, content: bytes) -> None:
-    if content.startswith(b"\xef\xbb\xbf"):
+    if content.startswith(BOM):
         ctx.add(KS602, "starts with a UTF-8 byte order mark", name, 1)
         content = content[3:]
     try:

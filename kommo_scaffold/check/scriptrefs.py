@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from kommo_scaffold.check import hosts
-from kommo_scaffold.check.context import Context
+from kommo_scaffold.check.context import BOM, Context
 from kommo_scaffold.check.registry import rule
 from kommo_scaffold.jsparse import Module, Node, StringLiteral
 
@@ -64,7 +64,7 @@ def check_build_placeholders(ctx: Context) -> dict[str, set[int]]:
     for name in sorted(ctx.texts):
         if not name.endswith(".js"):
             continue
-        data = ctx.widget.data[name].removeprefix(b"\xef\xbb\xbf")
+        data = ctx.widget.data[name].removeprefix(BOM)
         lines: set[int] = set()
         matches = sorted((m for p in _PLACEHOLDERS for m in p.finditer(data)),
                          key=lambda m: m.start())
