@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -15,6 +16,7 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -221,11 +223,34 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout: float = 20
     raise AssertionError(f"{marker!r} not printed: {lines}")
 
 
+@contextlib.contextmanager
+def _cli(widget: Path, port: int, prelude: str = "") -> Iterator[subprocess.Popen[str]]:
+    """`kommo dev` in a subprocess, killed if the test leaves it running."""
+    process = _start_cli(widget, port, prelude)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def _stops_cleanly(process: subprocess.Popen[str], signum: int, port: int,
+                   timeout: float = 10) -> str:
+    """Send ``signum``: kommo dev exits 0, says it stopped, and frees its port."""
+    process.send_signal(signum)
+    out, _ = process.communicate(timeout=timeout)
+    assert process.returncode == 0, out
+    assert "kommo dev stopped" in out and "Traceback" not in out
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # the port is free again
+    return out
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_cli_prints_the_console_lines_and_stops_cleanly(widget, stop_signal):
     port = free_port()
-    process = _start_cli(widget, port)
-    try:
+    with _cli(widget, port) as process:
         lines = _read_until(process, "Ctrl-C stops")
         text = "\n".join(lines)
         code = project.find_project(widget).slug
@@ -233,36 +258,17 @@ def test_cli_prints_the_console_lines_and_stops_cleanly(widget, stop_signal):
         assert "localStorage.removeItem(" in text
         assert "Local Network Access" in text and "Chrome 142" in text
         assert f"http://127.0.0.1:{port}/preview/" in text
-        process.send_signal(stop_signal)
-        out, _ = process.communicate(timeout=10)
-        assert process.returncode == 0, out
-        assert "kommo dev stopped" in out and "Traceback" not in out
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))  # the port is free again
+        _stops_cleanly(process, stop_signal, port)
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGHUP])
 def test_cli_stops_on_a_signal_it_was_started_ignoring(widget, stop_signal):
     # Shells start background jobs with SIGINT ignored; an explicit signal still stops it.
     port = free_port()
-    process = _start_cli(widget, port, prelude=(
-        f"import signal; signal.signal({int(stop_signal)}, signal.SIG_IGN); "))
-    try:
+    ignoring = f"import signal; signal.signal({int(stop_signal)}, signal.SIG_IGN); "
+    with _cli(widget, port, prelude=ignoring) as process:
         _read_until(process, "Ctrl-C stops")
-        process.send_signal(stop_signal)
-        out, _ = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, out
-    assert "kommo dev stopped" in out and "Traceback" not in out
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))
+        _stops_cleanly(process, stop_signal, port)
 
 
 def test_cli_busy_port_is_one_line_naming_a_free_port(widget):
@@ -358,17 +364,7 @@ def test_cli_rejects_a_port_out_of_range(widget):
 @pytest.mark.parametrize("marker", ["kommo dev: serving", "dev zip:", "Ctrl-C stops"])
 def test_ctrl_c_at_any_point_of_the_start_is_clean(widget, marker):
     port = free_port()
-    process = _start_cli(widget, port)
-    try:
+    with _cli(widget, port) as process:
         _read_until(process, marker)
-        process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, out
-    assert "Traceback" not in out and "kommo dev stopped" in out
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))
+        _stops_cleanly(process, signal.SIGINT, port, timeout=20)
     assert list(widget.rglob("*.tmp")) == []
