@@ -93,8 +93,19 @@ def conflicted(project: Path) -> list[str]:
     return sorted(line for line in out.splitlines() if line)
 
 
+def _manifest_dp_url(project: Path) -> str:
+    manifest = json.loads((project / "widget" / "manifest.json").read_text("utf-8"))
+    return str(manifest["dp"]["webhook_url"])
+
+
+def _recorded(project: Path) -> dict[str, object]:
+    loaded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
 def assert_upgraded_keeping_every_edit(project: Path) -> None:
-    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
+    recorded = _recorded(project)
     target = store.parse_version(store.sync().tag)
     assert target is not None
     assert str(recorded["_commit"]) != OLD_TAG
@@ -150,17 +161,6 @@ def test_plain_copier_update_keeps_every_edit(project: Path) -> None:
     # copier leaves conflicts as markers with unmerged index entries; each is visible.
     for name in conflicted(project):
         assert "<<<<<<<" in (project / name).read_text("utf-8")
-
-
-def _manifest_dp_url(project: Path) -> str:
-    manifest = json.loads((project / "widget" / "manifest.json").read_text("utf-8"))
-    return str(manifest["dp"]["webhook_url"])
-
-
-def _recorded(project: Path) -> dict[str, object]:
-    loaded = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))
-    assert isinstance(loaded, dict)
-    return loaded
 
 
 def test_plain_copier_update_moves_the_endpoints_010_derived(project: Path) -> None:
