@@ -1,8 +1,10 @@
-"""Console entry points: quiet on Ctrl-C from the first moment.
+"""Console entry points: quiet on Ctrl-C from the first moment to the last.
 
 The signal handlers are set before the CLI (typer, click) is imported, so an interrupt while
-Python is still loading the command ends with one line, never a traceback. Commands install
-their own handlers (kommo_scaffold.interrupt) while they run.
+Python is still loading the command ends with one line, never a traceback. A command installs
+its own handlers (kommo_scaffold.interrupt) while it runs; once it has started, a signal that
+reaches the guard again (the command has returned, the process is exiting) is ignored: the
+command's message and exit status already tell what happened.
 """
 
 from __future__ import annotations
@@ -10,57 +12,49 @@ from __future__ import annotations
 import os
 import signal
 from types import FrameType
-from typing import Any
-
-
-def _early_exit(signum: int, _frame: FrameType | None) -> None:
-    # os.write: no Python-level buffering to break while we are exiting.
-    os.write(2, b"error: interrupted; nothing was changed\n")
-    os._exit(128 + signum)
-
 
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                  if hasattr(signal, name))
 
 
-def _guard() -> dict[int, Any]:
-    previous = {signum: signal.getsignal(signum) for signum in _SIGNALS}
+class _Phase:
+    command_started = False
+
+
+def _early_exit(signum: int, _frame: FrameType | None) -> None:
+    if _Phase.command_started:
+        return
+    # os.write: no Python-level buffering to break while we are exiting.
+    os.write(2, b"error: interrupted; nothing was changed\n")
+    os._exit(128 + signum)
+
+
+def command_started() -> None:
+    """Called by the CLI inside the command's own signal handling."""
+    _Phase.command_started = True
+
+
+def _guarded(entry_point: str) -> None:
     for signum in _SIGNALS:
         signal.signal(signum, _early_exit)
-    return previous
+    try:
+        from kommo_scaffold import cli
 
-
-def _release(previous: dict[int, Any]) -> None:
-    """Back to Python's behaviour: Ctrl-C raises KeyboardInterrupt, which the CLI reports."""
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)
-
-
-_previous: dict[int, Any] = {}
-
-
-def release_early_guard() -> None:
-    """Called by the CLI when a command starts: from here on its own handling applies.
-
-    Until then (imports, argument parsing) an interrupt ends the process with one line.
-    """
-    if _previous:
-        _release(_previous)
-        _previous.clear()
+        getattr(cli, entry_point)()
+    finally:
+        # While the interpreter shuts down Python resets its own handlers to the system
+        # default, which would end the process silently with a signal status; an ignored
+        # signal stays ignored.
+        for signum in _SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
 
 
 def main() -> None:
-    _previous.update(_guard())
-    from kommo_scaffold.cli import main as cli_main
-
-    cli_main()
+    _guarded("main")
 
 
 def new_main() -> None:
-    _previous.update(_guard())
-    from kommo_scaffold.cli import new_main as cli_new_main
-
-    cli_new_main()
+    _guarded("new_main")
 
 
 if __name__ == "__main__":

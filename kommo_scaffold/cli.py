@@ -83,13 +83,17 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def run(action: Callable[[], T]) -> T:
     """Call ``action``; turn expected failures into a one-line message and an exit code."""
-    from kommo_scaffold._entry import release_early_guard
-    from kommo_scaffold.interrupt import redelivered
+    from kommo_scaffold import _entry, interrupt
 
-    release_early_guard()
     try:
-        with redelivered():
-            return action()
+        # Our handlers for the whole command, its report included: an interrupt while the
+        # summary prints still says whether the project changed.
+        with interrupt.redelivered(), interrupt.handled():
+            _entry.command_started()
+            result = action()
+            interrupt.pause("command-reporting")
+        interrupt.pause("command-returned")
+        return result
     except ConflictError as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         for name in error.files:

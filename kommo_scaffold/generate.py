@@ -146,6 +146,7 @@ def _create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
         interrupt.pause("new-before-move")
         with interrupt.critical():
             _move_into_place(staged, dest)
+            interrupt.changed()
     except OSError as error:
         raise ScaffoldError(f"Cannot write {error.filename or dest}: {error.strerror}; "
                             "nothing was created") from error

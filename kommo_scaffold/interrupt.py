@@ -5,7 +5,8 @@ so every ``finally`` and context manager runs (temporary folders go, nothing is 
 half-written); later signals are remembered, not raised, so a second Ctrl-C cannot break the
 clean-up. Inside ``critical()`` (the short step that writes the result into the project)
 signals are held until the step is complete, so the project is either fully as before or
-fully as after, and the message says which.
+fully as after. The step calls ``changed()`` once the result is in place; from then on an
+interrupt says the command completed, so the message always tells which of the two it is.
 """
 
 from __future__ import annotations
@@ -48,17 +49,27 @@ class _State:
         self.critical = 0
         self.raised = False
         self.pending: int | None = None
+        self.changed = False
 
 
 _state = _State()
+
+
+def changed() -> None:
+    """The command's result is in place: an interrupt from here on reports it completed."""
+    _state.changed = True
+
+
+def _interrupted(signum: int) -> Interrupted:
+    _state.raised = True
+    return Interrupted(signum, COMPLETED if _state.changed else NOTHING_CHANGED)
 
 
 def _handler(signum: int, _frame: FrameType | None) -> None:
     if _state.raised or _state.critical:
         _state.pending = _state.pending or signum
         return
-    _state.raised = True
-    raise Interrupted(signum)
+    raise _interrupted(signum)
 
 
 @contextlib.contextmanager
@@ -75,7 +86,7 @@ def handled() -> Iterator[None]:
             _state.depth -= 1
         return
     previous = {signum: signal.getsignal(signum) for signum in SIGNALS}
-    _state.depth, _state.raised, _state.pending = 1, False, None
+    _state.depth, _state.raised, _state.pending, _state.changed = 1, False, None, False
     for signum in SIGNALS:
         signal.signal(signum, _handler)
     try:
@@ -127,8 +138,7 @@ def critical() -> Iterator[None]:
         _state.critical -= 1
     if not _state.critical and _state.pending is not None and not _state.raised:
         signum, _state.pending = _state.pending, None
-        _state.raised = True
-        raise Interrupted(signum, COMPLETED)
+        raise _interrupted(signum)
 
 
 _paused: set[str] = set()

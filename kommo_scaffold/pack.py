@@ -21,7 +21,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kommo_scaffold import check, version
+from kommo_scaffold import check, interrupt, version
 from kommo_scaffold.check.reader import SKIP_TOP_DIRS
 from kommo_scaffold.check.report import printable
 from kommo_scaffold.errors import ScaffoldError, UsageError
@@ -241,9 +241,11 @@ def _write(archive_path: Path, data: dict[str, bytes], manifest_path: Path | Non
         try:
             zip_to(tmp, data)
             os.chmod(tmp, 0o644)
-            if manifest_path is not None:
-                _write_atomic(manifest_path, data["manifest.json"])
-            os.replace(tmp, archive_path)
+            with interrupt.critical():  # Ctrl-C cannot split a bumped manifest from its archive
+                if manifest_path is not None:
+                    _write_atomic(manifest_path, data["manifest.json"])
+                os.replace(tmp, archive_path)
+                interrupt.changed()
         finally:
             tmp.unlink(missing_ok=True)
     except OSError as error:

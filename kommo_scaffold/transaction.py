@@ -277,6 +277,8 @@ class Snapshot:
                     raise ScaffoldError(f"Cannot write {error.filename or 'the project'}: "
                                         f"{error.strerror}; nothing was changed") from error
                 raise
+            if changes.written or changes.conflicts:
+                interrupt.changed()
 
     def _stage_conflicts(self, conflicts: list[str]) -> None:
         """Give conflicted files the index stages copier gave them (git status shows UU)."""

@@ -154,18 +154,11 @@ def _run_update(project: _Project, data: dict[str, Any], vcs_ref: str, defaults:
     delete without asking); a no leaves the project unchanged. Conflicts are written like
     any merge result and then raise ConflictError (exit 3).
     """
-    written = False
-    try:
-        with _command(project.path), Snapshot.take(project.path) as snap:
-            changes, edited = _update_copy(project, snap, data, vcs_ref, defaults,
-                                           skip_answered, expect_gone, confirm)
-            snap.write_back(changes)
-            written = True
-            interrupt.pause("after-write")
-    except interrupt.Interrupted as error:
-        if written and error.message == interrupt.NOTHING_CHANGED:
-            raise interrupt.Interrupted(error.signum, interrupt.COMPLETED) from None
-        raise
+    with _command(project.path), Snapshot.take(project.path) as snap:
+        changes, edited = _update_copy(project, snap, data, vcs_ref, defaults,
+                                       skip_answered, expect_gone, confirm)
+        snap.write_back(changes)  # from here an interrupt reports the command completed
+        interrupt.pause("after-write")
     result = UpdateResult(project.path, version_from=project.tag, version_to=version_to,
                           created=changes.created, modified=changes.modified,
                           deleted=changes.deleted, deleted_edited=edited)

@@ -101,7 +101,14 @@ def assert_no_temp_left(tmpdir: Path) -> None:
     assert list(tmpdir.iterdir()) == []
 
 
-POINTS = ["before-copier", "after-copier", "before-verify", "mid-write", "after-write"]
+POINTS = ["before-copier", "after-copier", "before-verify", "mid-write", "after-write",
+          "command-reporting", "command-returned"]
+# Once the command has returned a signal is ignored: the pause there runs to its end.
+IGNORED_AT = "command-returned"
+
+
+def pause_at(point: str) -> str:
+    return f"{point}:{1 if point == IGNORED_AT else 30}"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
@@ -109,15 +116,18 @@ POINTS = ["before-copier", "after-copier", "before-verify", "mid-write", "after-
 def test_signal_at_each_point(fresh, states, tmp_path, point, signum):
     """A signal at each named point: before (nothing written) or after (all written)."""
     tmpdir = tmp_path / "tmp"
-    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause=f"{point}:30")
+    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause=pause_at(point))
     wait_for_pause(process, point)
     process.send_signal(signum)
-    code, _, err = finish(process)
+    code, out, err = finish(process)
     state = assert_before_or_after(fresh, states, code, err)
     # Inside the write step signals wait until it is complete.
     expected = "before" if point in ("before-copier", "after-copier") else "after"
     assert state == expected, err
-    assert code == 128 + signum
+    if point == IGNORED_AT:
+        assert code == 0 and "Added" in out, (out, err)
+    else:
+        assert code == 128 + signum
     assert_no_temp_left(tmpdir)
 
 
@@ -259,6 +269,25 @@ def test_new_signal_before_move(tmp_path, signum):
     code, _, err = finish(process)
     assert code == 128 + signum
     assert not dest.exists()
+    assert_new_clean(parent, dest, code, err)
+    assert_no_temp_left(tmpdir)
+
+
+@pytest.mark.parametrize("point", ["command-reporting", IGNORED_AT])
+def test_new_signal_after_creating(tmp_path, point):
+    """Ctrl-C once the project is in place: it stays, and the message says it completed."""
+    tmpdir, parent = tmp_path / "tmp", tmp_path / "out"
+    parent.mkdir()
+    dest = parent / "w"
+    process = start([*NEW_CLI, str(dest), "--defaults"], tmpdir, pause=pause_at(point))
+    wait_for_pause(process, point)
+    process.send_signal(signal.SIGINT)
+    code, out, err = finish(process)
+    assert dest.is_dir() and "Created widget" in out
+    if point == IGNORED_AT:
+        assert code == 0, err
+    else:
+        assert code == 130 and "interrupted after the changes were written" in err, err
     assert_new_clean(parent, dest, code, err)
     assert_no_temp_left(tmpdir)
 
