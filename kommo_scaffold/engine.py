@@ -79,6 +79,38 @@ def _private_temp() -> Iterator[None]:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _children_reaped() -> Iterator[None]:
+    """A git process copier started does not outlive an interrupt.
+
+    copier runs git through plumbum, which leaves the child running when a signal interrupts
+    its wait: a ``git clone`` into copier's temporary folder then goes on after the command
+    has removed the folder and exited, and leaves a copy of the template behind. Here the
+    child is killed and reaped before the interrupt goes on.
+    """
+    from plumbum.commands import base
+
+    original: Any = getattr(base, "run_proc", None)
+    if original is None:  # another plumbum layout: nothing to wrap
+        yield
+        return
+
+    def run_proc(proc: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(proc, *args, **kwargs)
+        except BaseException:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            raise
+
+    base.run_proc = run_proc
+    try:
+        yield
+    finally:
+        base.run_proc = original
+
+
 def _environment_key(env: Any) -> tuple[Any, ...]:
     """What Jinja's code generation depends on besides the source (runtime lookups such as
     filters and globals are made through the environment the template is bound to)."""
@@ -126,10 +158,17 @@ def _compiled_once() -> Iterator[None]:
         Environment.compile = original  # type: ignore[method-assign]
 
 
+@contextlib.contextmanager
+def _running_copier() -> Iterator[None]:
+    with copier_errors(), _isolated_git(), _private_temp(), _children_reaped(), \
+            _compiled_once():
+        yield
+
+
 def copy(src_path: str, dest: Path, vcs_ref: str, data: dict[str, Any], defaults: bool) -> None:
     from copier import run_copy
 
-    with copier_errors(), _isolated_git(), _private_temp(), _compiled_once():
+    with _running_copier():
         run_copy(src_path, dest, data=data, defaults=defaults, vcs_ref=vcs_ref,
                  unsafe=False, quiet=True, overwrite=False)
 
@@ -138,6 +177,6 @@ def update(project: Path, data: dict[str, Any], vcs_ref: str, defaults: bool = T
            skip_answered: bool = False) -> None:
     from copier import run_update
 
-    with copier_errors(), _isolated_git(), _private_temp(), _compiled_once():
+    with _running_copier():
         run_update(project, data=data, defaults=defaults, vcs_ref=vcs_ref, overwrite=True,
                    conflict="inline", unsafe=False, quiet=True, skip_answered=skip_answered)

@@ -9,6 +9,7 @@ TMPDIR, which must be empty afterwards (no copier or kommo temporary folders lef
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -73,11 +74,22 @@ def fresh(states, tmp_path) -> Path:
 
 
 def interpreter_start_up(err: str) -> bool:
-    """CPython itself was interrupted while importing `site`, before any kommo code ran.
+    """The signal came before kommo's guard existed: no kommo code could handle it.
 
-    No Python code can handle a signal that early; CPython prints its own fatal error.
+    Either CPython was still importing `site` (it prints its own fatal error), or Python's
+    default handler raised KeyboardInterrupt while the launcher imported the entry module
+    (the first millisecond or two): every kommo frame of that traceback is module-level code
+    of the package or of kommo_scaffold/_entry.py.
     """
-    return err.startswith("Fatal Python error: init_import_site")
+    if err.startswith("Fatal Python error: init_import_site"):
+        return True
+    lines = err.strip().splitlines()
+    if not lines or lines[0] != "Traceback (most recent call last):" \
+            or lines[-1] != "KeyboardInterrupt":
+        return False
+    ours = [line for line in lines if line.startswith("  File ") and "kommo_scaffold" in line]
+    return all(line.endswith(", in <module>") and ("_entry.py" in line or "__init__.py" in line)
+               for line in ours)
 
 
 def assert_before_or_after(project: Path, states: dict[str, object], code: int,
@@ -154,6 +166,30 @@ def test_timed_ctrl_c(fresh, states, tmp_path, delay):
     process.send_signal(signal.SIGINT)
     code, _, err = finish(process)
     assert_before_or_after(fresh, states, code, err)
+    assert_no_temp_left(tmpdir)
+
+
+def test_signal_while_copier_waits_for_git(fresh, states, tmp_path):
+    """No git child outlives the interrupt to write into a folder already cleaned up."""
+    wrappers, started = tmp_path / "bin", tmp_path / "clone-started"
+    wrappers.mkdir()
+    real_git = shutil.which("git")
+    assert real_git is not None
+    # A slow `git clone`: it says it started, then waits before doing its work.
+    (wrappers / "git").write_text(
+        f'#!/bin/sh\ncase "$*" in *clone*) touch {shlex.quote(str(started))}; sleep 1;; '
+        f'esac\nexec {shlex.quote(real_git)} "$@"\n', "utf-8")
+    (wrappers / "git").chmod(0o755)
+    tmpdir = tmp_path / "tmp"
+    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir,
+                    extra_env={"PATH": f"{wrappers}{os.pathsep}{os.environ['PATH']}"})
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    code, _, err = finish(process)
+    assert assert_before_or_after(fresh, states, code, err) == "before"
+    time.sleep(1.5)  # what a left-over clone would do, it has done by now
     assert_no_temp_left(tmpdir)
 
 
@@ -352,3 +388,20 @@ def test_an_interrupt_swallowed_by_native_code_is_sent_again(tmp_path):
     assert "lost" not in done.stdout
     assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr
     assert done.stderr.strip() == "error: interrupted; nothing was changed"
+
+
+@pytest.mark.parametrize(("err", "before_guard"), [
+    ("Fatal Python error: init_import_site: Failed to import the site module\n", True),
+    ('Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
+     '  File "/x/kommo_scaffold/_entry.py", line 13, in <module>\n    import signal\n'
+     '  File "/usr/lib/python3.11/signal.py", line 7, in <module>\nKeyboardInterrupt\n', True),
+    # Raised inside a command: kommo's own handling failed, whatever the frames above it.
+    ('Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
+     '  File "/x/kommo_scaffold/_entry.py", line 40, in _guarded\n'
+     '  File "/x/kommo_scaffold/cli.py", line 9, in run\nKeyboardInterrupt\n', False),
+    ('Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
+     'ValueError: x\n', False),
+    ("error: interrupted; nothing was changed\n", False),
+])
+def test_interpreter_start_up_recognises_only_the_moments_before_the_guard(err, before_guard):
+    assert interpreter_start_up(err) is before_guard
