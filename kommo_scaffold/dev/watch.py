@@ -72,7 +72,9 @@ class Watcher:
             self.check(announce=True)
         except Exception as error:  # the checker never stops the loop
             self.echo(f"check failed: {type(error).__name__}: {error}")
-        for changes in watchfiles.watch(widget, stop_event=self.stop_event, step=20,
+        # step: a change is reported after 50 ms without another, so an editor's save in
+        # place (truncate, then write) is one change, not a reload of an empty file.
+        for changes in watchfiles.watch(widget, stop_event=self.stop_event, step=50,
                                         debounce=1600, rust_timeout=500,
                                         yield_on_timeout=True, raise_interrupt=False):
             self.watching.set()  # the first (empty) timeout means the watcher is running
