@@ -159,9 +159,84 @@ def _compiled_once() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _file_mode_read_once() -> Iterator[None]:
+    """copier reads git's ``core.fileMode`` once per destination, not once per file.
+
+    After writing each file copier runs ``git config --get core.fileMode`` in the
+    destination and does more only where it is false (git then ignores the executable bit
+    on disk, so copier sets it in the index). One git process per rendered file was about
+    60 per ``kommo add-area``; the setting cannot change while copier renders, so it is
+    read once per render and destination, and copier's own code runs where it is false.
+    """
+    from copier import _main
+    from plumbum import ProcessExecutionError
+
+    original: Any = getattr(_main.Worker, "_sync_git_index_executable_bit", None)
+    get_git: Any = getattr(_main, "get_git", None)
+    if original is None or get_git is None:  # another copier: leave it as it is
+        yield
+        return
+    settings: dict[tuple[int, str], str | None] = {}
+    renders: list[Any] = []  # kept alive, so that no id() in the keys is reused
+
+    def sync(self: Any, dst_relpath: Any, src_mode: int) -> None:
+        root = str(self.subproject.local_abspath)
+        key = (id(self), root)
+        if key not in settings:
+            renders.append(self)
+            try:
+                settings[key] = get_git(context_dir=root)(
+                    "config", "--type=bool", "--get", "core.fileMode").strip()
+            except ProcessExecutionError:  # not a repository, or the key is unset
+                settings[key] = None
+        if settings[key] == "false":
+            original(self, dst_relpath, src_mode)
+
+    _main.Worker._sync_git_index_executable_bit = sync  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        _main.Worker._sync_git_index_executable_bit = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def _config_parsed_once() -> Iterator[None]:
+    """copier.yml is parsed once per command for equal contents.
+
+    copier parses it again for each clone of the template, five times in an update. The
+    result depends only on the file's bytes unless it includes other files (``!include``),
+    so a file with equal bytes gets a copy of the first result.
+    """
+    import copy
+
+    from copier import _template
+
+    original: Any = getattr(_template, "load_template_config", None)
+    if original is None:
+        yield
+        return
+    parsed: dict[tuple[bytes, bool], Any] = {}
+
+    def load(conf_path: Path, quiet: bool = False) -> Any:
+        content = Path(conf_path).read_bytes()
+        if b"!include" in content:
+            return original(conf_path, quiet)
+        key = (content, quiet)
+        if key not in parsed:
+            parsed[key] = original(conf_path, quiet)
+        return copy.deepcopy(parsed[key])  # copier's caller may change what it gets
+
+    _template.load_template_config = load
+    try:
+        yield
+    finally:
+        _template.load_template_config = original
+
+
+@contextlib.contextmanager
 def _running_copier() -> Iterator[None]:
     with copier_errors(), _isolated_git(), _private_temp(), _children_reaped(), \
-            _compiled_once():
+            _compiled_once(), _file_mode_read_once(), _config_parsed_once():
         yield
 
 

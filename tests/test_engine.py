@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
 from jinja2 import Environment
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -35,3 +40,92 @@ def test_each_source_is_compiled_once_per_syntax():
     assert trimmed.render() == "x"
     assert compiled.count("{{ a }}-[[ a ]]") == 2  # once per syntax, not once per render
     assert Environment.compile is original  # restored after the command
+
+
+def _tiny_template(root: Path) -> str:
+    """A template repository with three files, one of them executable, tagged v1."""
+    (root / "copier.yml").write_text("name:\n  type: str\n  default: x\n", "utf-8")
+    for name in ("a.txt", "b.txt"):
+        (root / name).write_text("{{ name }}\n", "utf-8")
+    (root / "run.sh").write_text("#!/bin/sh\n", "utf-8")
+    (root / "run.sh").chmod(0o755)
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "t"], ["tag", "v1"]):
+        subprocess.run(["git", *args], cwd=root, check=True, env=GIT_ENV)
+    return str(root)
+
+
+GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+           "GIT_CONFIG_GLOBAL": os.devnull}
+
+
+@pytest.mark.parametrize("file_mode", ["true", "false"])
+def test_copiers_index_mode_step_runs_exactly_where_git_ignores_the_executable_bit(
+        tmp_path, monkeypatch, file_mode):
+    """core.fileMode is read once per destination; copier's own step still runs where it
+    is false, for every file, and nowhere else."""
+    from copier import _main
+
+    synced: list[str] = []
+    monkeypatch.setattr(_main.Worker, "_sync_git_index_executable_bit",
+                        lambda self, relpath, mode: synced.append(Path(relpath).name))
+    reads: list[tuple[str, ...]] = []
+    real_get_git = _main.get_git
+
+    def counting_get_git(context_dir=None):
+        command = real_get_git(context_dir=context_dir)
+
+        def run(*args):
+            reads.append(args)
+            return command(*args)
+        return run
+
+    monkeypatch.setattr(_main, "get_git", counting_get_git)
+    template = tmp_path / "template"
+    template.mkdir()
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True, env=GIT_ENV)
+    subprocess.run(["git", "config", "core.fileMode", file_mode], cwd=dest, check=True)
+    engine.copy(_tiny_template(template), dest, "v1", {}, defaults=True)
+    assert (dest / "run.sh").stat().st_mode & 0o111
+    expected = ["a.txt", "b.txt", "run.sh"] if file_mode == "false" else []
+    assert sorted(name for name in synced if not name.startswith(".")) == expected
+    assert reads.count(("config", "--type=bool", "--get", "core.fileMode")) == 1
+    assert _main.Worker._sync_git_index_executable_bit.__name__ == "<lambda>"  # restored
+
+
+def test_equal_copier_yml_is_parsed_once_and_each_caller_gets_its_own_copy(
+        tmp_path, monkeypatch):
+    from copier import _template
+
+    parsed: list[Path] = []
+    real = _template.load_template_config
+
+    def counting(conf_path, quiet=False):
+        parsed.append(conf_path)
+        return real(conf_path, quiet)
+
+    monkeypatch.setattr(_template, "load_template_config", counting)
+    clones = []
+    for n in range(3):  # copier parses one clone of the template after another
+        clone = tmp_path / f"clone{n}"
+        clone.mkdir()
+        (clone / "copier.yml").write_text("name:\n  type: str\n  default: [x]\n", "utf-8")
+        clones.append(clone / "copier.yml")
+    other = tmp_path / "other.yml"
+    other.write_text("name:\n  type: str\n  default: [y]\n", "utf-8")
+    including = tmp_path / "including.yml"
+    including.write_text("---\n!include other.yml\n", "utf-8")
+    with engine._config_parsed_once():
+        first = _template.load_template_config(clones[0])
+        first["name"]["default"].append("changed by a caller")
+        again = [_template.load_template_config(path) for path in clones[1:]]
+        changed = _template.load_template_config(other)
+        included = [_template.load_template_config(including) for _ in range(2)]
+    assert again == [{"name": {"type": "str", "default": ["x"]}}] * 2
+    assert changed["name"]["default"] == ["y"]
+    assert included[0] == included[1] == changed
+    # Once for the equal files, once for other.yml, and each time for the !include file.
+    assert parsed == [clones[0], other, including, including]
+    assert _template.load_template_config is counting  # restored after the command
