@@ -59,3 +59,11 @@ def test_handlers_are_restored_after_the_command():
     with interrupt.handled():
         assert signal.getsignal(signal.SIGINT) is not before
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_sigint_sigterm_and_sighup_share_one_handler():
+    """What the signal tests check for one of them at a point holds for the others."""
+    assert {signal.SIGINT, signal.SIGTERM, signal.SIGHUP} <= set(interrupt.SIGNALS)
+    with interrupt.handled():
+        handlers = {signal.getsignal(signum) for signum in interrupt.SIGNALS}
+    assert len(handlers) == 1

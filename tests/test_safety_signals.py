@@ -123,8 +123,13 @@ def pause_at(point: str) -> str:
     return f"{point}:{1 if point == IGNORED_AT else 30}"
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-@pytest.mark.parametrize("point", POINTS)
+# SIGHUP has the same handler as SIGTERM (interrupt.SIGNALS): checked at one point before
+# the write and one inside it.
+AT_EACH_POINT = [(point, signum) for point in POINTS for signum in (signal.SIGINT, signal.SIGTERM)]
+AT_EACH_POINT += [("after-copier", signal.SIGHUP), ("mid-write", signal.SIGHUP)]
+
+
+@pytest.mark.parametrize(("point", "signum"), AT_EACH_POINT)
 def test_signal_at_each_point(fresh, states, tmp_path, point, signum):
     """A signal at each named point: before (nothing written) or after (all written)."""
     tmpdir = tmp_path / "tmp"
