@@ -244,6 +244,7 @@ def _write(archive_path: Path, data: dict[str, bytes], manifest_path: Path | Non
             with interrupt.critical():  # Ctrl-C cannot split a bumped manifest from its archive
                 if manifest_path is not None:
                     _write_atomic(manifest_path, data["manifest.json"])
+                    interrupt.pause("pack-mid-write")
                 os.replace(tmp, archive_path)
                 interrupt.changed()
         finally:

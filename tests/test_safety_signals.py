@@ -8,6 +8,7 @@ TMPDIR, which must be empty afterwards (no copier or kommo temporary folders lef
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -196,6 +198,26 @@ def test_signal_while_copier_waits_for_git(fresh, states, tmp_path):
     assert assert_before_or_after(fresh, states, code, err) == "before"
     time.sleep(1.5)  # what a left-over clone would do, it has done by now
     assert_no_temp_left(tmpdir)
+
+
+def test_pack_bump_interrupted_between_manifest_and_archive(tmp_path):
+    """The bumped manifest and its archive are written together, and the message says so."""
+    from check_helpers import W
+
+    folder = W(tmp_path / "w").build()
+    tmpdir = tmp_path / "tmp"
+    process = start([*CLI, "pack", str(folder), "--bump", "patch"], tmpdir,
+                    pause="pack-mid-write:30")
+    wait_for_pause(process, "pack-mid-write")
+    process.send_signal(signal.SIGINT)
+    code, _, err = finish(process)
+    assert code == 130 and "interrupted after the changes were written" in err, err
+    assert '"1.0.1"' in (folder / "manifest.json").read_text("utf-8")
+    archives = list(tmp_path.rglob("*.zip"))
+    assert len(archives) == 1, archives
+    with zipfile.ZipFile(archives[0]) as archive:
+        assert json.loads(archive.read("manifest.json"))["widget"]["version"] == "1.0.1"
+    assert not [p for p in archives[0].parent.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_edit_while_running_is_never_lost(fresh, states, tmp_path):
