@@ -8,7 +8,8 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (1, "findings (check), or the command refused and changed nothing"),
     (2, "usage error or unreadable input (arguments, answers, data file, path)"),
     (3, "merge conflicts left for you to resolve (add-area, remove-area, update)"),
-    (130, "interrupted (Ctrl-C); nothing was changed"),
+    (130, "interrupted (Ctrl-C): nothing was changed, unless the message says the "
+          "command completed"),
 )
 
 
