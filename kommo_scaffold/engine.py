@@ -1,4 +1,11 @@
-"""The one place that calls copier: lazily imported, its errors turned into one-liners."""
+"""The one place that calls copier: lazily imported, its errors turned into one-liners.
+
+Around each copier run (``_running_copier``): git isolated from the user's config, copier's
+temporary folders in one folder of ours, no git child left running after an interrupt, and
+three savings for work copier repeats within one command (Jinja compilation, the
+core.fileMode lookup, the copier.yml parse). An adaptation that wraps a copier or plumbum
+internal does nothing when another version lacks that internal.
+"""
 
 from __future__ import annotations
 
