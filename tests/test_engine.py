@@ -129,3 +129,21 @@ def test_equal_copier_yml_is_parsed_once_and_each_caller_gets_its_own_copy(
     # Once for the equal files, once for other.yml, and each time for the !include file.
     assert parsed == [clones[0], other, including, including]
     assert _template.load_template_config is counting  # restored after the command
+
+
+@pytest.mark.parametrize(("module", "owner", "name", "adaptation"), [
+    ("copier._main", "Worker", "_sync_git_index_executable_bit", "_file_mode_read_once"),
+    ("copier._template", None, "load_template_config", "_config_parsed_once"),
+    ("plumbum.commands.base", None, "run_proc", "_children_reaped"),
+])
+def test_an_adaptation_does_nothing_where_its_internal_is_missing(monkeypatch, module, owner,
+                                                                  name, adaptation):
+    import importlib
+
+    target = importlib.import_module(module)
+    if owner is not None:
+        target = getattr(target, owner)
+    monkeypatch.delattr(target, name)
+    with getattr(engine, adaptation)():
+        assert not hasattr(target, name)
+    assert not hasattr(target, name)
