@@ -1,5 +1,8 @@
 """One project-changing kommo command at a time per repository.
 
+``kommo pack`` takes the lock too: it must not zip a widget half-way through another
+command's write step, nor bump a manifest.json that command is writing.
+
 The lock is a file inside the repository's git folder (never in the work tree, so it is
 never committed, listed or ignored by mistake), held with ``flock``: the kernel releases it
 when the process ends in any way, so a lock left by a killed command is never in the way.
@@ -31,6 +34,17 @@ def lock_path(project: Path) -> Path:
     return Path(git_dir) / LOCK_NAME
 
 
+@contextlib.contextmanager
+def lock_if_in_repository(folder: Path) -> Iterator[None]:
+    """The project lock where ``folder`` is in a git repository; a bare widget folder (a
+    download, an unzipped archive) has no other kommo command to wait for."""
+    if not git("rev-parse", "--absolute-git-dir", cwd=folder, check=False).strip():
+        yield
+        return
+    with project_lock(folder, optional=True):
+        yield
+
+
 def _holder(handle_path: Path) -> str:
     try:
         pid = handle_path.read_text("ascii").strip()
@@ -40,8 +54,13 @@ def _holder(handle_path: Path) -> str:
 
 
 @contextlib.contextmanager
-def project_lock(project: Path, wait: float | None = None) -> Iterator[None]:
-    """Hold the project's lock; wait up to ``wait`` seconds for it, then refuse."""
+def project_lock(project: Path, wait: float | None = None,
+                 optional: bool = False) -> Iterator[None]:
+    """Hold the project's lock; wait up to ``wait`` seconds for it, then refuse.
+
+    ``optional``: where the lock file cannot be created (a read-only checkout, another
+    user's repository), go on without it rather than refuse to read the project.
+    """
     if wait is None:
         try:
             wait = float(os.environ.get(WAIT_ENV, DEFAULT_WAIT))
@@ -54,6 +73,9 @@ def project_lock(project: Path, wait: float | None = None) -> Iterator[None]:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     except OSError as error:
+        if optional and error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            yield
+            return
         raise ScaffoldError(f"Cannot open the lock file {path}: "
                             f"{error.strerror or error}; remove it if it is not a "
                             "file") from error

@@ -21,7 +21,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kommo_scaffold import check, interrupt, version
+from kommo_scaffold import check, interrupt, lock, version
 from kommo_scaffold.check.reader import SKIP_TOP_DIRS
 from kommo_scaffold.check.report import printable
 from kommo_scaffold.errors import ScaffoldError, UsageError
@@ -188,6 +188,12 @@ def pack(path: Path, output: Path | None = None, force: bool = False,
     if bump is not None and bump not in BUMP_PARTS:
         raise PackUsageError(f"--bump must be one of {', '.join(BUMP_PARTS)}, not {bump!r}")
     root, project = widget_root(Path(path))
+    with lock.lock_if_in_repository(project):
+        return _pack(Path(path), root, project, output, force, bump)
+
+
+def _pack(path: Path, root: Path, project: Path, output: str | Path | None, force: bool,
+          bump: str | None) -> PackResult:
     archive_path = Path(output) if output is not None else project / "dist" / "widget.zip"
     check_output(archive_path, chosen=output is not None)
     inside = _relative_to(archive_path, root)

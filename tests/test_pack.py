@@ -299,3 +299,27 @@ def test_script_too_large_to_check_is_not_shipped_unforced(tmp_path):
     with pytest.raises(pack.PackError, match="KS316"):
         pack.pack(folder)
     assert "lib/huge.js" in {i.filename for i in entries(pack.pack(folder, force=True).archive)}
+
+
+def test_pack_goes_on_where_the_lock_file_cannot_be_created(tmp_path, monkeypatch,
+                                                            render_cache):
+    """A read-only checkout can still be packed; a project-changing command refuses."""
+    from conftest import copy_project
+
+    from kommo_scaffold import lock
+    from kommo_scaffold.errors import ScaffoldError
+
+    project = copy_project(render_cache("w", {}), tmp_path / "w")
+    real_open = os.open
+
+    def no_lock_file(path, *args, **kwargs):
+        if str(path).endswith(lock.LOCK_NAME):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_lock_file)
+    result = pack.pack(project, force=True)
+    assert result.archive.is_file()
+    with pytest.raises(ScaffoldError, match="Cannot open the lock file"), \
+            lock.project_lock(project):
+        pass

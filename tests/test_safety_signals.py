@@ -265,6 +265,22 @@ def test_second_command_refused_while_first_runs(fresh, states, tmp_path):
     assert snapshot(fresh) == states["after"]
 
 
+def test_pack_waits_for_a_command_in_its_write_step(fresh, states, tmp_path):
+    """pack never zips a widget half-way through another command's write."""
+    first = start([*CLI, *ADD, "-C", str(fresh)], tmp_path / "tmp", pause="mid-write:2")
+    wait_for_pause(first, "mid-write")
+    archive = tmp_path / "widget.zip"
+    packed = subprocess.run([*CLI, "pack", str(fresh), "-o", str(archive), "--force"],
+                            capture_output=True, text=True)
+    code, _, err = finish(first)
+    assert code == 0, err
+    assert packed.returncode == 0, packed.stderr
+    assert snapshot(fresh) == states["after"]
+    with zipfile.ZipFile(archive) as zipped:
+        for name in zipped.namelist():
+            assert zipped.read(name) == (fresh / "widget" / name).read_bytes(), name
+
+
 def test_waiting_command_sees_the_first_ones_result(fresh, states, tmp_path):
     """A second command that waits for the lock then sees uncommitted changes: refuses,
     never undoes the first one's work."""
