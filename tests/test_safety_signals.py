@@ -78,12 +78,13 @@ def fresh(states, tmp_path) -> Path:
 def interpreter_start_up(err: str) -> bool:
     """The signal came before kommo's guard existed: no kommo code could handle it.
 
-    Either CPython was still importing `site` (it prints its own fatal error), or Python's
+    Either CPython was still starting (importing `io` or `site`: it prints its own fatal
+    error, "Fatal Python error: init_..."), or Python's
     default handler raised KeyboardInterrupt while the launcher imported the entry module
     (the first millisecond or two): every kommo frame of that traceback is module-level code
     of the package or of kommo_scaffold/_entry.py.
     """
-    if err.startswith("Fatal Python error: init_import_site"):
+    if err.startswith("Fatal Python error: init_"):
         return True
     lines = err.strip().splitlines()
     if not lines or lines[0] != "Traceback (most recent call last):" \
@@ -435,6 +436,7 @@ def test_an_interrupt_swallowed_by_native_code_is_sent_again(tmp_path):
 
 @pytest.mark.parametrize(("err", "before_guard"), [
     ("Fatal Python error: init_import_site: Failed to import the site module\n", True),
+    ("Fatal Python error: init_sys_streams: can't initialize sys standard streams\n", True),
     ('Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
      '  File "/x/kommo_scaffold/_entry.py", line 13, in <module>\n    import signal\n'
      '  File "/usr/lib/python3.11/signal.py", line 7, in <module>\nKeyboardInterrupt\n', True),
