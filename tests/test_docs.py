@@ -60,7 +60,8 @@ def test_the_test_command_installs_what_the_tests_use():
     for package in ("git", "php-cli", "nodejs", "npm", "chromium"):
         assert package in script
     assert "pip install" in script and ".[test]" in script
-    assert "pytest" in script and "-n auto" in script
+    # In parallel, with a worker count derived from the machine's cores.
+    assert "pytest" in script and "$(nproc)" in script and '-n "$workers"' in script
 
 
 def test_docs_index_links_exist():
