@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,21 @@ def _private_temp() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _replaced(owner: Any, name: str, wrap: Callable[[Any], Any]) -> Iterator[None]:
+    """``owner.name`` replaced by ``wrap(original)`` for the block, then restored; nothing
+    is replaced where another version of the library has no such attribute."""
+    original = getattr(owner, name, None)
+    if original is None:
+        yield
+        return
+    setattr(owner, name, wrap(original))
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+@contextlib.contextmanager
 def _children_reaped() -> Iterator[None]:
     """A git process copier started does not outlive an interrupt.
 
@@ -97,25 +112,19 @@ def _children_reaped() -> Iterator[None]:
     """
     from plumbum.commands import base
 
-    original: Any = getattr(base, "run_proc", None)
-    if original is None:  # another plumbum layout: nothing to wrap
-        yield
-        return
+    def wrap(original: Any) -> Any:
+        def run_proc(proc: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return original(proc, *args, **kwargs)
+            except BaseException:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                raise
+        return run_proc
 
-    def run_proc(proc: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return original(proc, *args, **kwargs)
-        except BaseException:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            raise
-
-    base.run_proc = run_proc
-    try:
+    with _replaced(base, "run_proc", wrap):
         yield
-    finally:
-        base.run_proc = original
 
 
 def _environment_key(env: Any) -> tuple[Any, ...]:
@@ -143,26 +152,25 @@ def _compiled_once() -> Iterator[None]:
     """
     from jinja2 import Environment
 
-    original: Any = Environment.compile
     compiled: dict[tuple[Any, ...], Any] = {}
 
-    def compile_once(self: Any, source: Any, name: str | None = None,
-                     filename: str | None = None, raw: bool = False,
-                     defer_init: bool = False) -> Any:
-        if not isinstance(source, str):
-            return original(self, source, name, filename, raw, defer_init)
-        # Not the filename: copier loads the same template files from a new clone in each
-        # render; the first clone's path stays in the code object (tracebacks only).
-        key = (source, name, raw, defer_init, _environment_key(self))
-        if key not in compiled:
-            compiled[key] = original(self, source, name, filename, raw, defer_init)
-        return compiled[key]
+    def wrap(original: Any) -> Any:
+        def compile_once(self: Any, source: Any, name: str | None = None,
+                         filename: str | None = None, raw: bool = False,
+                         defer_init: bool = False) -> Any:
+            if not isinstance(source, str):
+                return original(self, source, name, filename, raw, defer_init)
+            # Not the filename: copier loads the same template files from a new clone in
+            # each render; the first clone's path stays in the code object (tracebacks
+            # only).
+            key = (source, name, raw, defer_init, _environment_key(self))
+            if key not in compiled:
+                compiled[key] = original(self, source, name, filename, raw, defer_init)
+            return compiled[key]
+        return compile_once
 
-    Environment.compile = compile_once  # type: ignore[method-assign]
-    try:
+    with _replaced(Environment, "compile", wrap):
         yield
-    finally:
-        Environment.compile = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -178,32 +186,30 @@ def _file_mode_read_once() -> Iterator[None]:
     from copier import _main
     from plumbum import ProcessExecutionError
 
-    original: Any = getattr(_main.Worker, "_sync_git_index_executable_bit", None)
     get_git: Any = getattr(_main, "get_git", None)
-    if original is None or get_git is None:  # another copier: leave it as it is
-        yield
-        return
     settings: dict[tuple[int, str], str | None] = {}
     renders: list[Any] = []  # kept alive, so that no id() in the keys is reused
 
-    def sync(self: Any, dst_relpath: Any, src_mode: int) -> None:
-        root = str(self.subproject.local_abspath)
-        key = (id(self), root)
-        if key not in settings:
-            renders.append(self)
-            try:
-                settings[key] = get_git(context_dir=root)(
-                    "config", "--type=bool", "--get", "core.fileMode").strip()
-            except ProcessExecutionError:  # not a repository, or the key is unset
-                settings[key] = None
-        if settings[key] == "false":
-            original(self, dst_relpath, src_mode)
+    def wrap(original: Any) -> Any:
+        if get_git is None:  # another copier: leave its step as it is
+            return original
 
-    _main.Worker._sync_git_index_executable_bit = sync  # type: ignore[method-assign]
-    try:
+        def sync(self: Any, dst_relpath: Any, src_mode: int) -> None:
+            root = str(self.subproject.local_abspath)
+            key = (id(self), root)
+            if key not in settings:
+                renders.append(self)
+                try:
+                    settings[key] = get_git(context_dir=root)(
+                        "config", "--type=bool", "--get", "core.fileMode").strip()
+                except ProcessExecutionError:  # not a repository, or the key is unset
+                    settings[key] = None
+            if settings[key] == "false":
+                original(self, dst_relpath, src_mode)
+        return sync
+
+    with _replaced(_main.Worker, "_sync_git_index_executable_bit", wrap):
         yield
-    finally:
-        _main.Worker._sync_git_index_executable_bit = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -218,26 +224,21 @@ def _config_parsed_once() -> Iterator[None]:
 
     from copier import _template
 
-    original: Any = getattr(_template, "load_template_config", None)
-    if original is None:
-        yield
-        return
     parsed: dict[tuple[bytes, bool], Any] = {}
 
-    def load(conf_path: Path, quiet: bool = False) -> Any:
-        content = Path(conf_path).read_bytes()
-        if b"!include" in content:
-            return original(conf_path, quiet)
-        key = (content, quiet)
-        if key not in parsed:
-            parsed[key] = original(conf_path, quiet)
-        return copy.deepcopy(parsed[key])  # copier's caller may change what it gets
+    def wrap(original: Any) -> Any:
+        def load(conf_path: Path, quiet: bool = False) -> Any:
+            content = Path(conf_path).read_bytes()
+            if b"!include" in content:
+                return original(conf_path, quiet)
+            key = (content, quiet)
+            if key not in parsed:
+                parsed[key] = original(conf_path, quiet)
+            return copy.deepcopy(parsed[key])  # copier's caller may change what it gets
+        return load
 
-    _template.load_template_config = load
-    try:
+    with _replaced(_template, "load_template_config", wrap):
         yield
-    finally:
-        _template.load_template_config = original
 
 
 @contextlib.contextmanager
