@@ -15,7 +15,6 @@ knowing (amoCRM legacy, placeholders).
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +37,8 @@ KS001 = rule("KS001", "error", "A check could not finish",
 
 
 def _checks() -> tuple[Callable[[Context], None], ...]:
-    """The rule families' checks, in order; imported (and their rules registered) once.
-
-    They are imported only here, so that script.js can be parsing in another thread
-    meanwhile: tree-sitter releases the GIL while it parses.
-    """
+    """The rule families' checks, in order; imported (and their rules registered) once,
+    on first use, so that `kommo check --help` and the CLI's start-up do not pay for them."""
     checks: tuple[Callable[[Context], None], ...] | None = globals().get("CHECKS")
     if checks is None:
         from kommo_scaffold.check import (
@@ -82,15 +78,13 @@ def check_widget(widget: Widget, label: str | None = None) -> Report:
     report.files = sorted(widget.sizes)
     report.findings.extend(widget.findings)
     ctx = Context(widget=widget, report=report)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kommo-parse") as parsing:
-        ctx.start_parsing(parsing)
-        for check in _checks():
-            try:
-                check(ctx)
-            except RecursionError:
-                ctx.add(KS001, f"{check.__name__}: input nested too deeply")
-            except Exception as error:  # never crash on odd input; say which check gave up
-                ctx.add(KS001, f"{check.__name__}: {type(error).__name__}: {error}")
+    for check in _checks():
+        try:
+            check(ctx)
+        except RecursionError:
+            ctx.add(KS001, f"{check.__name__}: input nested too deeply")
+        except Exception as error:  # never crash on odd input; say which check gave up
+            ctx.add(KS001, f"{check.__name__}: {type(error).__name__}: {error}")
     return report
 
 

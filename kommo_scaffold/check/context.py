@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,25 +131,9 @@ class Context:
     # files whose content is another format than their extension (KS610 says so)
     mismatched: set[str] = field(default_factory=set)
     _json_lines: dict[str, dict[str, int]] = field(default_factory=dict)
-    _parsing: dict[str, Future[Module]] = field(default_factory=dict)
-
-    def start_parsing(self, executor: Executor) -> None:
-        """Parse script.js in ``executor`` while the other checks run (only script.js: the
-        file that is usually large, and only when it is text the scripts check reads)."""
-        data = self.widget.data.get("script.js")
-        if data is None:
-            return
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return
-        self._parsing["script.js"] = executor.submit(parse_module, data.removeprefix(BOM))
 
     def parse(self, name: str) -> Module:
         """The parsed module of a .js file (JSSyntaxError and the like as parse_module)."""
-        started = self._parsing.pop(name, None)
-        if started is not None:
-            return started.result()
         return parse_module(self.widget.data[name].removeprefix(BOM))
 
     def add(self, rule: str, message: str, file: str | None = None, line: int | None = None,
