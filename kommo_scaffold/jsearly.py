@@ -63,16 +63,13 @@ Named = list[tuple[str, Node]]
 def _declared(statement: Node, text: Any) -> tuple[Named, Named]:
     """(lexical names, var/function names) one statement declares in its own scope."""
     kind = statement.type
-    if kind == "lexical_declaration":
-        return [found for declarator in statement.named_children
-                if declarator.type == "variable_declarator"
-                for found in bound_names(declarator.child_by_field_name("name"), text)], []
+    if kind in ("lexical_declaration", "variable_declaration"):
+        names = [found for declarator in statement.named_children
+                 if declarator.type == "variable_declarator"
+                 for found in bound_names(declarator.child_by_field_name("name"), text)]
+        return (names, []) if kind == "lexical_declaration" else ([], names)
     if kind == "class_declaration":
         return bound_names(statement.child_by_field_name("name"), text), []
-    if kind == "variable_declaration":
-        return [], [found for declarator in statement.named_children
-                    if declarator.type == "variable_declarator"
-                    for found in bound_names(declarator.child_by_field_name("name"), text)]
     if kind in _FUNCTIONS:
         return [], bound_names(statement.child_by_field_name("name"), text)
     return [], []
