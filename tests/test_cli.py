@@ -7,6 +7,7 @@ import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import run_cli, shell, user_git
@@ -69,6 +70,18 @@ def test_kommo_new_version_and_dash_h():
     assert help_text.returncode == 0 and "Usage: " in help_text.stdout
 
 
+def _cli_in_fresh_python(project: Path, args: list[str], report: str,
+                         setup: str = "") -> subprocess.CompletedProcess[str]:
+    """`kommo ARGS` in a new interpreter, in ``project``: ``setup`` runs first, ``report``
+    after the command (with its exit status in ``code``)."""
+    code = ("import sys\n" + setup + f"sys.argv = ['kommo', *{args!r}]\n"
+            "from kommo_scaffold import cli\n"
+            "try:\n    cli.main()\nexcept SystemExit as done:\n    code = done.code\n"
+            + report)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=project, check=False)
+
+
 @pytest.mark.parametrize("args", [
     ["check", "."], ["check", ".", "--format", "json", "--strict"], ["check", "--explain", "KS302"],
     ["pack", ".", "-o", "dist/w.zip"], ["--help"], ["check", "-h"],
@@ -77,14 +90,9 @@ def test_check_and_pack_load_neither_pydantic_nor_copier(args, make_widget):
     """Typer 0.29 coerces values with pydantic; kommo_scaffold.clicoerce does it without,
     so the commands that need neither pydantic nor copier start fast."""
     project = make_widget(locations=["lcard", "settings"])
-    code = ("import sys\n"
-            f"sys.argv = ['kommo', *{args!r}]\n"
-            "from kommo_scaffold import cli\n"
-            "try:\n    cli.main()\nexcept SystemExit as done:\n    code = done.code\n"
-            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'copier', 'pydantic'})\n"
-            "print('HEAVY', heavy, 'EXIT', code)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=project, check=False)
+    report = ("heavy = sorted({m.split('.')[0] for m in sys.modules} & {'copier', 'pydantic'})\n"
+              "print('HEAVY', heavy, 'EXIT', code)\n")
+    result = _cli_in_fresh_python(project, args, report)
     assert "HEAVY [] EXIT 0" in result.stdout, result.stdout + result.stderr
 
 
@@ -92,19 +100,16 @@ def test_without_typers_internals_typer_coerces(make_widget):
     """Another Typer release without the internals clicoerce uses: Typer's own coercion
     runs (pydantic loads), and the commands work the same."""
     project = make_widget(locations=["lcard", "settings"])
-    code = ("import builtins, sys\n"
-            "real = builtins.__import__\n"
-            "def blocked(name, *args, **kwargs):\n"
-            "    if name.startswith('typer._coercion'):\n"
-            "        raise ImportError(name)\n"
-            "    return real(name, *args, **kwargs)\n"
-            "builtins.__import__ = blocked\n"
-            "sys.argv = ['kommo', 'check', '.', '--format', 'json']\n"
-            "from kommo_scaffold import cli\n"
-            "try:\n    cli.main()\nexcept SystemExit as done:\n    code = done.code\n"
-            "print('PYDANTIC', 'pydantic' in sys.modules, 'EXIT', code)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=project, check=False)
+    setup = ("import builtins\n"
+             "real = builtins.__import__\n"
+             "def blocked(name, *args, **kwargs):\n"
+             "    if name.startswith('typer._coercion'):\n"
+             "        raise ImportError(name)\n"
+             "    return real(name, *args, **kwargs)\n"
+             "builtins.__import__ = blocked\n")
+    result = _cli_in_fresh_python(project, ["check", ".", "--format", "json"],
+                                  "print('PYDANTIC', 'pydantic' in sys.modules, 'EXIT', code)\n",
+                                  setup)
     assert "PYDANTIC True EXIT 0" in result.stdout, result.stdout + result.stderr
 
 
