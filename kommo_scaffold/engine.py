@@ -2,9 +2,10 @@
 
 Around each copier run (``_running_copier``): git isolated from the user's config, copier's
 temporary folders in one folder of ours, no git child left running after an interrupt, and
-three savings for work copier repeats within one command (Jinja compilation, the
-core.fileMode lookup, the copier.yml parse). An adaptation that wraps a copier or plumbum
-internal does nothing when another version lacks that internal.
+savings for work copier repeats within one command (the template clone, Jinja compilation,
+the core.fileMode lookup, the copier.yml parse). An adaptation
+that wraps a copier or plumbum internal does nothing when another version lacks that
+internal.
 """
 
 from __future__ import annotations
@@ -242,9 +243,41 @@ def _config_parsed_once() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _cloned_once() -> Iterator[None]:
+    """Each version of the template is cloned once per command, and that clone is shared.
+
+    copier clones the template for each of its renders, five clones in an update, and each
+    clone is about ten git processes (clone, checkout, submodule update, describe...). A
+    clone of one tag of one repository is the same all through a command, and copier only
+    reads from it (renders files, and runs read-only git commands such as ``describe``), so
+    the first clone is made in a folder of ours (inside ``_private_temp``) and every render
+    of that tag uses it; the folder copier made for its own clone stays empty, and copier
+    removes it as usual. A clone of HEAD is always made anew: for a local template copier
+    adds its uncommitted changes.
+    """
+    import tempfile
+
+    from copier import _template
+
+    kept: dict[tuple[str, str], str] = {}
+
+    def wrap(original: Any) -> Any:
+        def clone(url: str, ref: str = "HEAD", location: str | None = None) -> str:
+            if ref == "HEAD":
+                return str(original(url, ref, location))
+            if (url, ref) not in kept:
+                kept[url, ref] = str(original(url, ref, tempfile.mkdtemp(prefix="clone-")))
+            return kept[url, ref]
+        return clone
+
+    with _replaced(_template, "clone", wrap):
+        yield
+
+
+@contextlib.contextmanager
 def _running_copier() -> Iterator[None]:
     with copier_errors(), _isolated_git(), _private_temp(), _children_reaped(), \
-            _compiled_once(), _file_mode_read_once(), _config_parsed_once():
+            _compiled_once(), _file_mode_read_once(), _config_parsed_once(), _cloned_once():
         yield
 
 

@@ -135,6 +135,7 @@ def test_equal_copier_yml_is_parsed_once_and_each_caller_gets_its_own_copy(
     ("copier._main", "Worker", "_sync_git_index_executable_bit", "_file_mode_read_once"),
     ("copier._template", None, "load_template_config", "_config_parsed_once"),
     ("plumbum.commands.base", None, "run_proc", "_children_reaped"),
+    ("copier._template", None, "clone", "_cloned_once"),
 ])
 def test_an_adaptation_does_nothing_where_its_internal_is_missing(monkeypatch, module, owner,
                                                                   name, adaptation):
@@ -147,3 +148,52 @@ def test_an_adaptation_does_nothing_where_its_internal_is_missing(monkeypatch, m
     with getattr(engine, adaptation)():
         assert not hasattr(target, name)
     assert not hasattr(target, name)
+
+
+def test_one_clone_per_tag_within_a_command_and_head_always_anew(tmp_path, monkeypatch):
+    """Renders of one tag share one clone, which copier only reads; HEAD is cloned each time
+    (copier adds a local template's uncommitted changes to it)."""
+    import tempfile
+
+    from copier import _template
+
+    template = tmp_path / "template"
+    template.mkdir()
+    url = _tiny_template(template)
+    cloned: list[str] = []
+    real = _template.clone
+
+    def counting(url, ref="HEAD", location=None):
+        cloned.append(ref)
+        return real(url, ref, location)
+
+    monkeypatch.setattr(_template, "clone", counting)
+    with engine._private_temp(), engine._isolated_git(), engine._cloned_once():
+        tag = [_template.clone(url, "v1", tempfile.mkdtemp()) for _ in range(3)]
+        head = [_template.clone(url, "HEAD", tempfile.mkdtemp()) for _ in range(2)]
+        assert len(set(tag)) == 1 and (Path(tag[0]) / "a.txt").is_file()
+        assert len(set(head)) == 2
+        kept = Path(tag[0])
+    assert cloned == ["v1", "HEAD", "HEAD"]
+    assert not kept.exists()  # removed with the command's temporary folder
+    assert _template.clone is counting  # restored after the command
+
+
+def test_an_update_clones_each_template_version_once(make_widget, monkeypatch):
+    """add-area renders the project's template version three times and clones it once."""
+    from copier import _template
+
+    from kommo_scaffold import update
+
+    project = make_widget(locations=["lcard"])
+    cloned: list[str] = []
+    real = _template.clone
+
+    def counting(url, ref="HEAD", location=None):
+        cloned.append(ref)
+        return real(url, ref, location)
+
+    monkeypatch.setattr(_template, "clone", counting)
+    update.add_area(project, ["settings"], panel=None, data={}, interactive=False)
+    assert len(cloned) == 1, cloned
+    assert '"settings"' in (project / "widget" / "manifest.json").read_text("utf-8")
