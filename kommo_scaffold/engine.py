@@ -3,7 +3,7 @@
 Around each copier run (``_running_copier``): git isolated from the user's config, copier's
 temporary folders in one folder of ours, no git child left running after an interrupt, and
 savings for work copier repeats within one command (the template clone, Jinja compilation,
-the core.fileMode lookup, the copier.yml parse). An adaptation
+also kept between commands, the core.fileMode lookup, the copier.yml parse). An adaptation
 that wraps a copier or plumbum internal does nothing when another version lacks that
 internal.
 """
@@ -149,11 +149,15 @@ def _compiled_once() -> Iterator[None]:
     with a new environment each time, and loads the template files from a new clone for
     each: about 2,000 compilations of some 200 sources, half the time of ``kommo
     add-area``. Compiling is a pure function of the source and the environment's syntax
-    settings, so the code object is reused for an equal key.
+    settings, so the code object is reused for an equal key, within the command and, through
+    the user's cache folder (compilecache), in later commands.
     """
     from jinja2 import Environment
 
+    from kommo_scaffold.compilecache import CodeCache
+
     compiled: dict[tuple[Any, ...], Any] = {}
+    on_disk = CodeCache.open()
 
     def wrap(original: Any) -> Any:
         def compile_once(self: Any, source: Any, name: str | None = None,
@@ -164,10 +168,19 @@ def _compiled_once() -> Iterator[None]:
             # Not the filename: copier loads the same template files from a new clone in
             # each render; the first clone's path stays in the code object (tracebacks
             # only).
-            key = (source, name, raw, defer_init, _environment_key(self))
-            if key not in compiled:
-                compiled[key] = original(self, source, name, filename, raw, defer_init)
-            return compiled[key]
+            settings = _environment_key(self)
+            key = (source, name, raw, defer_init, settings)
+            if key in compiled:
+                return compiled[key]
+            file = (on_disk.key(self, settings, source, name, raw, defer_init) if on_disk
+                    else None)
+            code = on_disk.get(file) if on_disk and file else None
+            if code is None:
+                code = original(self, source, name, filename, raw, defer_init)
+                if on_disk and file:
+                    on_disk.put(file, code)
+            compiled[key] = code
+            return code
         return compile_once
 
     with _replaced(Environment, "compile", wrap):

@@ -39,12 +39,19 @@ USER_GIT_ENV = {
 @pytest.fixture(scope="session", autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
-    keys = ("HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_NOSYSTEM", "PYTHONPATH")
+    keys = ("HOME", "XDG_CONFIG_HOME", "KOMMO_SCAFFOLD_CACHE", "GIT_CONFIG_NOSYSTEM",
+            "PYTHONPATH")
     saved = {key: os.environ.get(key) for key in keys}
     os.environ["HOME"] = str(home)
     # CLI subprocesses import this checkout too, not some other installed copy.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), saved["PYTHONPATH"]]))
     os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
+    # kommo's cache (compiled templates, the preview's libraries) is shared by the
+    # pytest-xdist workers: it is in the run's folder.
+    run_folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_folder = run_folder.parent
+    os.environ["KOMMO_SCAFFOLD_CACHE"] = str(run_folder / "kommo-cache")
     os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
     try:
         yield home

@@ -13,8 +13,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from kommo_scaffold import engine
 
 
-def test_each_source_is_compiled_once_per_syntax():
+def test_each_source_is_compiled_once_per_syntax(tmp_path, monkeypatch):
     """The compile cache reuses code only where the environment would generate the same."""
+    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path))  # nothing compiled by earlier tests
     compiled: list[str] = []
     original = Environment.compile
 

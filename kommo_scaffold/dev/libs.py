@@ -10,13 +10,14 @@ that the preview works offline. jQuery stays on 3.x: jQuery 4 dropped helpers su
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import tempfile
 import threading
 from importlib import resources
 from pathlib import Path
+
+from kommo_scaffold import cachedir
 
 # RequireJS module id -> file inside node_modules.
 MODULE_FILES: dict[str, str] = {
@@ -27,7 +28,6 @@ MODULE_FILES: dict[str, str] = {
     "twigjs": "twig/twig.min.js",
     "text": "requirejs-text/text.js",
 }
-CACHE_ENV = "KOMMO_SCAFFOLD_CACHE"
 
 
 class LibsError(Exception):
@@ -38,14 +38,9 @@ def lock_dir() -> Path:
     return Path(str(resources.files("kommo_scaffold.dev") / "assets" / "libs"))
 
 
-def cache_root() -> Path:
-    configured = os.environ.get(CACHE_ENV)
-    return Path(configured) if configured else Path.home() / ".kommo-scaffold"
-
-
 def target_dir() -> Path:
     digest = hashlib.sha256((lock_dir() / "package-lock.json").read_bytes()).hexdigest()
-    return cache_root() / "preview-libs" / digest[:16]
+    return cachedir.root() / "preview-libs" / digest[:16]
 
 
 def _complete(folder: Path) -> bool:
