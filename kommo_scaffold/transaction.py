@@ -162,8 +162,12 @@ class Snapshot:
             target.write_bytes(data)
             target.chmod(0o755 if original.mode & 0o111 else 0o644)
         git("init", "--quiet", "--initial-branch=main", cwd=copy)
-        for key, value in _COPY_CONFIG.items():
-            git("config", key, value, cwd=copy)
+        # Appended in one write, not one `git config` process each: for a key set twice the
+        # last value counts (git-config(1), "CONFIGURATION FILE").
+        with open(copy / ".git" / "config", "a", encoding="utf-8") as config:
+            for key, value in _COPY_CONFIG.items():
+                section, name = key.split(".")
+                config.write(f"[{section}]\n\t{name} = {value}\n")
         # Highest-precedence attributes: no end-of-line or filter conversion in the copy.
         (copy / ".git" / "info").mkdir(exist_ok=True)
         (copy / ".git" / "info" / "attributes").write_text(

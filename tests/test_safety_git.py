@@ -137,6 +137,21 @@ def test_user_git_config_does_not_matter(project):
     assert_area_arrived(project, "digital_pipeline")
 
 
+def test_private_copy_settings_win_over_the_users_global_ones(project, tmp_path, monkeypatch):
+    """The copy copier merges in has its own settings, whatever the user's global config."""
+    from kommo_scaffold.gitutil import git
+    from kommo_scaffold.transaction import _COPY_CONFIG, Snapshot
+
+    hostile = tmp_path / "gitconfig"
+    hostile.write_text("[core]\n\tautocrlf = true\n\teol = crlf\n\tsymlinks = false\n"
+                       "[status]\n\tshowUntrackedFiles = no\n[commit]\n\tgpgsign = true\n",
+                       "utf-8")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(hostile))
+    with Snapshot.take(project) as snapshot:
+        for key, value in _COPY_CONFIG.items():
+            assert git("config", "--get", key, cwd=snapshot.copy).strip() == value, key
+
+
 def test_subproject_failure_leaves_the_rest_of_the_repository(make_widget, tmp_path,
                                                              monkeypatch):
     """Inside a bigger repo: an unstaged deletion and an untracked file elsewhere survive a
