@@ -288,9 +288,52 @@ def _cloned_once() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _template_facts_shared() -> Iterator[None]:
+    """What copier asks git about one template clone, it asks once per command.
+
+    Each render makes a new copier Template object, whose cached properties ask git again:
+    the clone's version (dunamai, about a dozen git processes), its commit, the file modes
+    in its index, and whether the template's URL is a git repository. With the clone shared
+    (``_cloned_once``) and only read, the first object's answers hold for the others. A
+    clone of HEAD has a folder of its own, so its answers are never shared.
+    """
+    import copy
+    import functools
+
+    from copier import _template
+
+    facts: dict[tuple[str, str], Any] = {}
+
+    def sharing(name: str, place: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def wrap(original: Any) -> Any:
+            if not isinstance(original, functools.cached_property):
+                return original  # another copier: leave it as it is
+
+            def shared(self: Any) -> Any:
+                key = (name, str(place(self)))
+                if key not in facts:
+                    facts[key] = original.func(self)
+                return copy.copy(facts[key])  # a caller may change a mapping it gets
+            replacement = functools.cached_property(shared)
+            replacement.__set_name__(_template.Template, name)
+            return replacement
+        return wrap
+
+    with contextlib.ExitStack() as stack:
+        for name in ("commit", "commit_hash", "version", "git_index_modes"):
+            stack.enter_context(_replaced(_template.Template, name,
+                                          sharing(name, lambda self: self.local_abspath)))
+        for name in ("vcs", "url_expanded"):
+            stack.enter_context(_replaced(_template.Template, name,
+                                          sharing(name, lambda self: self.url)))
+        yield
+
+
+@contextlib.contextmanager
 def _running_copier() -> Iterator[None]:
     with copier_errors(), _isolated_git(), _private_temp(), _children_reaped(), \
-            _compiled_once(), _file_mode_read_once(), _config_parsed_once(), _cloned_once():
+            _compiled_once(), _file_mode_read_once(), _config_parsed_once(), _cloned_once(), \
+            _template_facts_shared():
         yield
 
 

@@ -137,6 +137,7 @@ def test_equal_copier_yml_is_parsed_once_and_each_caller_gets_its_own_copy(
     ("copier._template", None, "load_template_config", "_config_parsed_once"),
     ("plumbum.commands.base", None, "run_proc", "_children_reaped"),
     ("copier._template", None, "clone", "_cloned_once"),
+    ("copier._template", "Template", "version", "_template_facts_shared"),
 ])
 def test_an_adaptation_does_nothing_where_its_internal_is_missing(monkeypatch, module, owner,
                                                                   name, adaptation):
@@ -181,7 +182,9 @@ def test_one_clone_per_tag_within_a_command_and_head_always_anew(tmp_path, monke
 
 
 def test_an_update_clones_each_template_version_once(make_widget, monkeypatch):
-    """add-area renders the project's template version three times and clones it once."""
+    """add-area renders the project's template version three times, and clones it and asks
+    git for its version once."""
+    import dunamai
     from copier import _template
 
     from kommo_scaffold import update
@@ -195,6 +198,53 @@ def test_an_update_clones_each_template_version_once(make_widget, monkeypatch):
         return real(url, ref, location)
 
     monkeypatch.setattr(_template, "clone", counting)
+    versions: list[str] = []
+    real_from_git = dunamai.Version.from_git
+
+    def counting_from_git(*args, **kwargs):
+        versions.append(os.getcwd())
+        return real_from_git(*args, **kwargs)
+
+    monkeypatch.setattr(dunamai.Version, "from_git", counting_from_git)
     update.add_area(project, ["settings"], panel=None, data={}, interactive=False)
     assert len(cloned) == 1, cloned
+    assert len(versions) == 1, versions
     assert '"settings"' in (project / "widget" / "manifest.json").read_text("utf-8")
+
+
+def test_template_facts_are_shared_by_clone_and_never_for_head(tmp_path, monkeypatch):
+    """Template objects of one shared clone ask git once, each gets its own copy of the
+    answer; Templates of HEAD (a clone each) ask each time."""
+    from copier import _template
+
+    template = tmp_path / "template"
+    template.mkdir()
+    url = _tiny_template(template)
+    asked: list[tuple[str, ...]] = []
+    real_get_git = _template.get_git
+
+    def counting_get_git(context_dir=None):
+        command = real_get_git(context_dir=context_dir)
+
+        def run(*args):
+            asked.append(args)
+            return command(*args)
+        return run
+
+    monkeypatch.setattr(_template, "get_git", counting_get_git)
+    original = _template.Template.__dict__["commit"]
+    with engine._private_temp(), engine._isolated_git(), engine._cloned_once(), \
+            engine._template_facts_shared():
+        assert _template.Template.__dict__["commit"] is not original
+        tagged = [_template.Template(url=url, ref="v1") for _ in range(3)]
+        modes = [template.git_index_modes for template in tagged]
+        commits = {template.commit for template in tagged}
+        head = [_template.Template(url=url, ref="HEAD") for _ in range(2)]
+        head_commits = {template.commit for template in head}
+        for template in tagged + head:
+            template._cleanup()
+    assert modes[0] == modes[1] == modes[2] and modes[0] is not modes[1]
+    assert len(modes[0]) == 4 and commits == {"v1"} and head_commits == {"v1"}
+    assert asked.count(("ls-files", "--stage")) == 1
+    assert asked.count(("describe", "--tags", "--always")) == 3  # once for v1, twice for HEAD
+    assert _template.Template.__dict__["commit"] is original  # restored after the command
