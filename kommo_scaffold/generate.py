@@ -9,8 +9,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,10 +127,20 @@ def _create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
     # hide it from the outer one); the user commits it there.
     repository = enclosing_repository(parent)
     try:
-        staging_root = Path(tempfile.mkdtemp(prefix=".kommo-new-", dir=parent))
-    except OSError as error:
+        with interrupt.temporary_folder(".kommo-new-", parent) as staging_root:
+            recorded = _render_into_place(staging_root, dest, ref, data, defaults, repository)
+    except OSError as error:  # only creating the staging folder: the rest says more
         raise ScaffoldError(f"Cannot create a folder in {parent}: {error.strerror}; choose "
                             "a writable place") from error
+    return Created(path=dest, answers=recorded, template_tag=ref.tag,
+                   warnings=listing_warnings(recorded), repository=repository)
+
+
+def _render_into_place(staging_root: Path, dest: Path, ref: store.TemplateRef,
+                       data: dict[str, Any], defaults: bool,
+                       repository: Path | None) -> dict[str, Any]:
+    """Render in the staging folder, commit there if outside a repository, then move the
+    project to ``dest``; the recorded answers."""
     try:
         # Render under the final folder name: copier offers it as the default widget name.
         staged = staging_root / dest.name
@@ -150,8 +158,4 @@ def _create(dest: Path, data: dict[str, Any], defaults: bool) -> Created:
     except OSError as error:
         raise ScaffoldError(f"Cannot write {error.filename or dest}: {error.strerror}; "
                             "nothing was created") from error
-    finally:
-        with interrupt.critical():  # a second Ctrl-C must not leave the staging folder
-            shutil.rmtree(staging_root, ignore_errors=True)
-    return Created(path=dest, answers=recorded, template_tag=ref.tag,
-                   warnings=listing_warnings(recorded), repository=repository)
+    return recorded

@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -139,6 +140,47 @@ def critical() -> Iterator[None]:
     if not _state.critical and _state.pending is not None and not _state.raised:
         signum, _state.pending = _state.pending, None
         raise _interrupted(signum)
+
+
+@contextlib.contextmanager
+def temporary_folder(prefix: str, parent: Path | None = None) -> Iterator[Path]:
+    """A new empty folder, removed with all it holds on any exit.
+
+    ``tempfile.mkdtemp`` (and ``TemporaryDirectory``) can be interrupted after the folder
+    exists and before the caller owns its removal: a signal handler runs at the next
+    bytecode after ``mkdir`` returns. Here signals are held from creating the folder until
+    it is recorded, and while it is removed.
+    """
+    import shutil
+    import tempfile
+
+    folder: Path | None = None
+    try:
+        with critical():
+            folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+        yield folder
+    finally:
+        if folder is not None:
+            with critical():
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def temporary_file(parent: Path, prefix: str, suffix: str = ".tmp") -> Iterator[Path]:
+    """A new empty file in ``parent`` (to be renamed over its target), removed on any exit
+    unless it was renamed; created and recorded with signals held, as above."""
+    import tempfile
+
+    file: Path | None = None
+    try:
+        with critical():
+            handle, name = tempfile.mkstemp(dir=parent, prefix=prefix, suffix=suffix)
+            os.close(handle)
+            file = Path(name)
+        yield file
+    finally:
+        if file is not None:
+            file.unlink(missing_ok=True)
 
 
 _paused: set[str] = set()

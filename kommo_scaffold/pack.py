@@ -16,7 +16,6 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,15 +164,10 @@ def zip_to(target: Path, data: dict[str, bytes]) -> None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
+    with interrupt.temporary_file(path.parent, f".{path.name}.") as tmp:
+        tmp.write_bytes(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _refusal(report: check.Report, blockers: list[check.Finding]) -> str:
@@ -240,11 +234,7 @@ def _write(archive_path: Path, data: dict[str, bytes], manifest_path: Path | Non
     """The archive, then (with --bump) the manifest; nothing half-written on any failure."""
     try:
         archive_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=archive_path.parent,
-                                        prefix=f".{archive_path.name}.", suffix=".tmp")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
+        with interrupt.temporary_file(archive_path.parent, f".{archive_path.name}.") as tmp:
             zip_to(tmp, data)
             os.chmod(tmp, 0o644)
             with interrupt.critical():  # Ctrl-C cannot split a bumped manifest from its archive
@@ -253,7 +243,5 @@ def _write(archive_path: Path, data: dict[str, bytes], manifest_path: Path | Non
                     interrupt.pause("pack-mid-write")
                 os.replace(tmp, archive_path)
                 interrupt.changed()
-        finally:
-            tmp.unlink(missing_ok=True)
     except OSError as error:
         raise PackError(f"cannot write {archive_path}: {error.strerror or error}") from None

@@ -24,13 +24,13 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kommo_scaffold import interrupt
 from kommo_scaffold.errors import ScaffoldError
 from kommo_scaffold.gitutil import git
 
@@ -127,7 +127,7 @@ def write_tree(repo: Path, root: Path) -> str:
         f"100644 {blob}\t{path.relative_to(root).as_posix()}\n"
         for blob, path in zip(blobs, files, strict=True)
     )
-    with tempfile.TemporaryDirectory(prefix="kommo-index-") as tmp:
+    with interrupt.temporary_folder("kommo-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git("update-index", "--add", "--index-info", cwd=repo, env=env, input_text=index_info)
         return git("write-tree", cwd=repo, env=env).strip()
@@ -336,7 +336,7 @@ def release(templates: Path, version: str) -> Path:
     bundle, plus this one) and rewrites the bundle with every release tag.
     """
     bundle = templates / HISTORY_BUNDLE_NAME
-    with tempfile.TemporaryDirectory(prefix="kommo-release-") as tmp:
+    with interrupt.temporary_folder("kommo-release-") as tmp:
         repo = Path(tmp)
         git("init", "--quiet", "--initial-branch=main", cwd=repo)
         _fetch_history(repo, bundle)

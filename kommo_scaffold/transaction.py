@@ -21,9 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,12 +118,8 @@ class Snapshot:
     @contextlib.contextmanager
     def take(cls, project: Path) -> Iterator[Snapshot]:
         """Copy the tracked files into a private repository; removed again on any exit."""
-        root = Path(tempfile.mkdtemp(prefix="kommo-scaffold-"))
-        try:
+        with interrupt.temporary_folder("kommo-scaffold-") as root:
             yield cls._fill(project, root / "project")
-        finally:
-            with interrupt.critical():  # a second Ctrl-C must not leave half a folder
-                shutil.rmtree(root, ignore_errors=True)
 
     @classmethod
     def _fill(cls, project: Path, copy: Path) -> Snapshot:

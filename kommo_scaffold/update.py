@@ -14,7 +14,6 @@ and leaves the project exactly as it was. copier's changes are left uncommitted,
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,7 +200,7 @@ def _edited_among(project: _Project, snap: Snapshot, deleted: list[str]) -> list
     if not candidates:
         return []
     old_answers = {k: v for k, v in project.answers.items() if not k.startswith("_")}
-    with tempfile.TemporaryDirectory(prefix="kommo-scaffold-old-") as tmp:
+    with interrupt.temporary_folder("kommo-scaffold-old-") as tmp:
         old = Path(tmp, "old")
         engine.copy(store.STORE_SRC, old, project.tag, old_answers, defaults=True)
         pristine = _pristine_variants(old, project.widget_code)
@@ -289,7 +288,7 @@ def _files_removed(project: _Project, new_answers: dict[str, Any]) -> tuple[list
     project's template version; what only the old render has, copier deletes.
     """
     old_answers = {k: v for k, v in project.answers.items() if not k.startswith("_")}
-    with tempfile.TemporaryDirectory(prefix="kommo-remove-") as tmp:
+    with interrupt.temporary_folder("kommo-remove-") as tmp:
         old, new = Path(tmp, "old"), Path(tmp, "new")
         engine.copy(store.STORE_SRC, old, project.tag, old_answers, defaults=True)
         engine.copy(store.STORE_SRC, new, project.tag, new_answers, defaults=True)

@@ -67,3 +67,36 @@ def test_sigint_sigterm_and_sighup_share_one_handler():
     with interrupt.handled():
         handlers = {signal.getsignal(signum) for signum in interrupt.SIGNALS}
     assert len(handlers) == 1
+
+
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_a_signal_as_a_temporary_is_created_leaves_nothing(tmp_path, monkeypatch, kind):
+    """The signal arrives the moment mkdir/open returns: Python's tempfile leaves the new
+    folder or file behind (shown first); ours removes it."""
+    import tempfile
+
+    bare, ours = tmp_path / "bare", tmp_path / "ours"
+    bare.mkdir()
+    ours.mkdir()
+    name = "mkdir" if kind == "folder" else "open"
+    real = getattr(os, name)
+
+    def then_signal(*args, **kwargs):
+        result = real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # the handler runs at the next bytecode
+        return result
+
+    monkeypatch.setattr(os, name, then_signal)
+    with pytest.raises(interrupt.Interrupted), interrupt.handled():
+        (tempfile.mkdtemp if kind == "folder" else tempfile.mkstemp)(dir=bare)
+        time.sleep(1)
+    assert len(list(bare.iterdir())) == 1  # what tempfile leaves
+    with pytest.raises(interrupt.Interrupted), interrupt.handled():
+        if kind == "folder":
+            with interrupt.temporary_folder("x-", ours):
+                pytest.fail("the held signal raises before the block")
+        else:
+            with interrupt.temporary_file(ours, "x-"):
+                pytest.fail("the held signal raises before the block")
+    monkeypatch.undo()
+    assert list(ours.iterdir()) == []

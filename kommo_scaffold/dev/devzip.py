@@ -12,11 +12,9 @@ reaches a production zip.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
-from kommo_scaffold import check, pack
+from kommo_scaffold import check, interrupt, pack
 from kommo_scaffold.dev.project import REAL_SCRIPT, DevError, DevProject
 
 
@@ -64,15 +62,9 @@ def build(project: DevProject, token: str) -> Path:
     target = project.dev_zip
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                        suffix=".tmp")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
+        with interrupt.temporary_file(target.parent, f".{target.name}.") as tmp:
             pack.zip_to(tmp, data)
             tmp.replace(target)
-        finally:
-            tmp.unlink(missing_ok=True)
     except OSError as error:
         raise DevError(f"cannot write {target}: {error.strerror or error}") from None
     return target

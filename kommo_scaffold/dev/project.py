@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kommo_scaffold import interrupt
 from kommo_scaffold.errors import UsageError
 
 STATE_DIR = ".kommo"
@@ -96,15 +97,9 @@ def _ensure_state_dir(project: DevProject) -> Path:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2, ensure_ascii=False)
-            stream.write("\n")
+    with interrupt.temporary_file(path.parent, f".{path.name}.") as tmp:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _read_json(path: Path) -> Any:
