@@ -25,34 +25,17 @@ import importlib.util
 import marshal
 import os
 import shutil
-import stat
 import sys
 import tempfile
 from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from kommo_scaffold import cachedir
+
 # Raised whenever the stored form changes, so that older files are never read.
 _FORMAT = "1"
 _DIGEST_SIZE = 32
-
-
-def _root() -> Path:
-    from kommo_scaffold import cachedir
-
-    return cachedir.root() / "compiled-templates"
-
-
-def _safe_folder(folder: Path) -> bool:
-    """Owned by this user and writable by nobody else (what is loaded from it runs)."""
-    if not hasattr(os, "geteuid"):
-        return True
-    try:
-        info = folder.stat()
-    except OSError:
-        return False
-    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
-            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
 
 
 def _stable(value: Any) -> str | None:
@@ -98,20 +81,19 @@ class CodeCache:
         versions = (_FORMAT, sys.implementation.cache_tag, importlib.util.MAGIC_NUMBER.hex(),
                     jinja2.__version__, getattr(copier, "__version__", "unknown"))
         name = hashlib.sha256("\0".join(versions).encode()).hexdigest()[:16]
-        root = _root()
+        root = cachedir.private_folder("compiled-templates")
+        if root is None:
+            return None
         folder = root / name
         try:
             if not folder.is_dir():
-                root.mkdir(mode=0o700, parents=True, exist_ok=True)
-                if not _safe_folder(root):
-                    return None
                 for other in root.iterdir():  # another version's compiled code
                     if other.is_dir() and other.name != name:
                         shutil.rmtree(other, ignore_errors=True)
                 folder.mkdir(mode=0o700, exist_ok=True)
         except OSError:  # a read-only or full disk: compile as if there were no cache
             return None
-        if not (_safe_folder(root) and _safe_folder(folder)):
+        if not cachedir.is_private(folder):
             return None
         return cls(folder)
 

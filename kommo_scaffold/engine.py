@@ -263,14 +263,17 @@ def _cloned_once() -> Iterator[None]:
     clone is about ten git processes (clone, checkout, submodule update, describe...). A
     clone of one tag of one repository is the same all through a command, and copier only
     reads from it (renders files, and runs read-only git commands such as ``describe``), so
-    the first clone is made in a folder of ours (inside ``_private_temp``) and every render
-    of that tag uses it; the folder copier made for its own clone stays empty, and copier
-    removes it as usual. A clone of HEAD is always made anew: for a local template copier
-    adds its uncommitted changes.
+    every render of that tag uses one clone: the one kept between commands
+    (``templateclones``), or else one in a folder of ours (inside ``_private_temp``). The
+    folder copier made for its own clone stays empty, and copier removes it as usual. A
+    clone of HEAD is always made anew: for a local template copier adds its uncommitted
+    changes.
     """
     import tempfile
 
     from copier import _template
+
+    from kommo_scaffold import templateclones
 
     kept: dict[tuple[str, str], str] = {}
 
@@ -279,7 +282,9 @@ def _cloned_once() -> Iterator[None]:
             if ref == "HEAD":
                 return str(original(url, ref, location))
             if (url, ref) not in kept:
-                kept[url, ref] = str(original(url, ref, tempfile.mkdtemp(prefix="clone-")))
+                kept[url, ref] = (
+                    templateclones.kept_clone(url, ref, lambda folder: original(url, ref, folder))
+                    or str(original(url, ref, tempfile.mkdtemp(prefix="clone-"))))
             return kept[url, ref]
         return clone
 

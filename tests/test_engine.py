@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import user_git
 from jinja2 import Environment
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -152,13 +153,19 @@ def test_an_adaptation_does_nothing_where_its_internal_is_missing(monkeypatch, m
     assert not hasattr(target, name)
 
 
-def test_one_clone_per_tag_within_a_command_and_head_always_anew(tmp_path, monkeypatch):
-    """Renders of one tag share one clone, which copier only reads; HEAD is cloned each time
-    (copier adds a local template's uncommitted changes to it)."""
+@pytest.mark.parametrize("cache", ["usable", "unusable"])
+def test_one_clone_per_tag_within_a_command_and_head_always_anew(tmp_path, monkeypatch, cache):
+    """Renders of one tag share one clone, which copier only reads: the one kept between
+    commands or, without a usable cache, one removed with the command's temporary folder.
+    HEAD is cloned each time (copier adds a local template's uncommitted changes to it)."""
     import tempfile
 
     from copier import _template
 
+    cache_folder = tmp_path / "cache"
+    if cache == "unusable":
+        cache_folder.write_text("a file where the cache folder would be", "utf-8")
+    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(cache_folder))
     template = tmp_path / "template"
     template.mkdir()
     url = _tiny_template(template)
@@ -177,19 +184,23 @@ def test_one_clone_per_tag_within_a_command_and_head_always_anew(tmp_path, monke
         assert len(set(head)) == 2
         kept = Path(tag[0])
     assert cloned == ["v1", "HEAD", "HEAD"]
-    assert not kept.exists()  # removed with the command's temporary folder
+    if cache == "usable":
+        assert kept.parent == cache_folder / "template-clones" and kept.is_dir()
+    else:
+        assert not kept.exists()  # removed with the command's temporary folder
     assert _template.clone is counting  # restored after the command
 
 
-def test_an_update_clones_each_template_version_once(make_widget, monkeypatch):
+def test_an_update_clones_each_template_version_once(make_widget, monkeypatch, tmp_path):
     """add-area renders the project's template version three times, and clones it and asks
-    git for its version once."""
+    git for its version once; the next command clones nothing."""
     import dunamai
     from copier import _template
 
     from kommo_scaffold import update
 
     project = make_widget(locations=["lcard"])
+    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))  # no clone kept yet
     cloned: list[str] = []
     real = _template.clone
 
@@ -209,6 +220,10 @@ def test_an_update_clones_each_template_version_once(make_widget, monkeypatch):
     update.add_area(project, ["settings"], panel=None, data={}, interactive=False)
     assert len(cloned) == 1, cloned
     assert len(versions) == 1, versions
+    user_git(project, "add", "-A")
+    user_git(project, "commit", "-qm", "settings")
+    update.add_area(project, ["sms"], panel=None, data={}, interactive=False)
+    assert len(cloned) == 1, cloned
     assert '"settings"' in (project / "widget" / "manifest.json").read_text("utf-8")
 
 

@@ -188,9 +188,10 @@ def test_signal_while_copier_waits_for_git(fresh, states, tmp_path):
         f'#!/bin/sh\ncase "$*" in *clone*) touch {shlex.quote(str(started))}; sleep 1;; '
         f'esac\nexec {shlex.quote(real_git)} "$@"\n', "utf-8")
     (wrappers / "git").chmod(0o755)
-    tmpdir = tmp_path / "tmp"
+    tmpdir, cache = tmp_path / "tmp", tmp_path / "cache"  # no clone kept by other tests
     process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir,
-                    extra_env={"PATH": f"{wrappers}{os.pathsep}{os.environ['PATH']}"})
+                    extra_env={"PATH": f"{wrappers}{os.pathsep}{os.environ['PATH']}",
+                               "KOMMO_SCAFFOLD_CACHE": str(cache)})
     deadline = time.monotonic() + 60
     while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -199,6 +200,7 @@ def test_signal_while_copier_waits_for_git(fresh, states, tmp_path):
     assert assert_before_or_after(fresh, states, code, err) == "before"
     time.sleep(1.5)  # what a left-over clone would do, it has done by now
     assert_no_temp_left(tmpdir)
+    assert list((cache / "template-clones").iterdir()) == []  # no half-made clone kept
 
 
 def test_pack_bump_interrupted_between_manifest_and_archive(tmp_path):
