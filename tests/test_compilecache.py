@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from kommo_scaffold import engine
+from kommo_scaffold import reuse
 
 SOURCE = "{% for x in items %}{{ x | upper }}{% endfor %}"
 
@@ -33,7 +33,7 @@ def compiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[s
 
 def command(source: str = SOURCE, **settings: object) -> str:
     """One command's worth of rendering, as copier does it (a new environment)."""
-    with engine._compiled_once():
+    with reuse.compiled_once():
         return Environment(**settings).from_string(source).render(items=["a", "b"])  # type: ignore[arg-type]
 
 

@@ -1,4 +1,4 @@
-"""engine: the one place that calls copier."""
+"""engine: the one place that calls copier; reuse: the work copier repeats, done once."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from conftest import user_git
 from jinja2 import Environment
 from jinja2.sandbox import SandboxedEnvironment
 
-from kommo_scaffold import engine
+from kommo_scaffold import engine, reuse
 
 
 def test_each_source_is_compiled_once_per_syntax(tmp_path, monkeypatch):
@@ -26,7 +26,7 @@ def test_each_source_is_compiled_once_per_syntax(tmp_path, monkeypatch):
 
     Environment.compile = counting  # type: ignore[method-assign]
     try:
-        with engine._compiled_once():
+        with reuse.compiled_once():
             plain = [Environment().from_string("{{ a }}-[[ a ]]").render(a=1) for _ in range(3)]
             brackets = Environment(variable_start_string="[[", variable_end_string="]]")
             other = brackets.from_string("{{ a }}-[[ a ]]").render(a=2)
@@ -119,7 +119,7 @@ def test_equal_copier_yml_is_parsed_once_and_each_caller_gets_its_own_copy(
     other.write_text("name:\n  type: str\n  default: [y]\n", "utf-8")
     including = tmp_path / "including.yml"
     including.write_text("---\n!include other.yml\n", "utf-8")
-    with engine._config_parsed_once():
+    with reuse.config_parsed_once():
         first = _template.load_template_config(clones[0])
         first["name"]["default"].append("changed by a caller")
         again = [_template.load_template_config(path) for path in clones[1:]]
@@ -134,11 +134,11 @@ def test_equal_copier_yml_is_parsed_once_and_each_caller_gets_its_own_copy(
 
 
 @pytest.mark.parametrize(("module", "owner", "name", "adaptation"), [
-    ("copier._main", "Worker", "_sync_git_index_executable_bit", "_file_mode_read_once"),
-    ("copier._template", None, "load_template_config", "_config_parsed_once"),
-    ("plumbum.commands.base", None, "run_proc", "_children_reaped"),
-    ("copier._template", None, "clone", "_cloned_once"),
-    ("copier._template", "Template", "version", "_template_facts_shared"),
+    ("copier._main", "Worker", "_sync_git_index_executable_bit", "reuse.file_mode_read_once"),
+    ("copier._template", None, "load_template_config", "reuse.config_parsed_once"),
+    ("plumbum.commands.base", None, "run_proc", "engine._children_reaped"),
+    ("copier._template", None, "clone", "reuse.cloned_once"),
+    ("copier._template", "Template", "version", "reuse.template_facts_shared"),
 ])
 def test_an_adaptation_does_nothing_where_its_internal_is_missing(monkeypatch, module, owner,
                                                                   name, adaptation):
@@ -148,7 +148,8 @@ def test_an_adaptation_does_nothing_where_its_internal_is_missing(monkeypatch, m
     if owner is not None:
         target = getattr(target, owner)
     monkeypatch.delattr(target, name)
-    with getattr(engine, adaptation)():
+    owner_module, function = adaptation.split(".")
+    with getattr({"engine": engine, "reuse": reuse}[owner_module], function)():
         assert not hasattr(target, name)
     assert not hasattr(target, name)
 
@@ -177,7 +178,7 @@ def test_one_clone_per_tag_within_a_command_and_head_always_anew(tmp_path, monke
         return real(url, ref, location)
 
     monkeypatch.setattr(_template, "clone", counting)
-    with engine._private_temp(), engine._isolated_git(), engine._cloned_once():
+    with engine._private_temp(), engine._isolated_git(), reuse.cloned_once():
         tag = [_template.clone(url, "v1", tempfile.mkdtemp()) for _ in range(3)]
         head = [_template.clone(url, "HEAD", tempfile.mkdtemp()) for _ in range(2)]
         assert len(set(tag)) == 1 and (Path(tag[0]) / "a.txt").is_file()
@@ -248,8 +249,8 @@ def test_template_facts_are_shared_by_clone_and_never_for_head(tmp_path, monkeyp
 
     monkeypatch.setattr(_template, "get_git", counting_get_git)
     original = _template.Template.__dict__["commit"]
-    with engine._private_temp(), engine._isolated_git(), engine._cloned_once(), \
-            engine._template_facts_shared():
+    with engine._private_temp(), engine._isolated_git(), reuse.cloned_once(), \
+            reuse.template_facts_shared():
         assert _template.Template.__dict__["commit"] is not original
         tagged = [_template.Template(url=url, ref="v1") for _ in range(3)]
         modes = [template.git_index_modes for template in tagged]

@@ -1,0 +1,242 @@
+"""Work copier repeats, done once: within a command and, where safe, between commands.
+
+copier 9 renders the template three times in an update, each time with a new clone, a new
+Jinja environment and a new parse of copier.yml, and asks git the same questions about the
+same clone. Each adaptation here wraps one copier, Jinja or plumbum internal for the length of
+a command (``replaced``) and does nothing where another version lacks that internal; the
+results are unchanged (tested against copier's own behaviour).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+
+@contextlib.contextmanager
+def replaced(owner: Any, name: str, wrap: Callable[[Any], Any]) -> Iterator[None]:
+    """``owner.name`` replaced by ``wrap(original)`` for the block, then restored; nothing
+    is replaced where another version of the library has no such attribute."""
+    original = getattr(owner, name, None)
+    if original is None:
+        yield
+        return
+    setattr(owner, name, wrap(original))
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+def _environment_key(env: Any) -> tuple[Any, ...]:
+    """What Jinja's code generation depends on besides the source (runtime lookups such as
+    filters and globals are made through the environment the template is bound to)."""
+    return (type(env), env.block_start_string, env.block_end_string,
+            env.variable_start_string, env.variable_end_string, env.comment_start_string,
+            env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
+            env.trim_blocks, env.lstrip_blocks, env.newline_sequence,
+            env.keep_trailing_newline, env.optimized, env.autoescape, env.finalize,
+            env.is_async, env.code_generator_class,
+            tuple(sorted(type(ext).__qualname__ for ext in env.extensions.values())))
+
+
+@contextlib.contextmanager
+def compiled_once() -> Iterator[None]:
+    """Each Jinja source is compiled once per command.
+
+    copier compiles every question's default, ``when`` and validator again at each
+    render, in each of the three renders of an update (old copy, project, new copy),
+    with a new environment each time, and loads the template files from a new clone for
+    each: about 2,000 compilations of some 200 sources, half the time of ``kommo
+    add-area``. Compiling is a pure function of the source and the environment's syntax
+    settings, so the code object is reused for an equal key, within the command and, through
+    the user's cache folder (compilecache), in later commands.
+    """
+    from jinja2 import Environment
+
+    from kommo_scaffold.compilecache import CodeCache
+
+    compiled: dict[tuple[Any, ...], Any] = {}
+    on_disk = CodeCache.open()
+
+    def wrap(original: Any) -> Any:
+        def compile_once(self: Any, source: Any, name: str | None = None,
+                         filename: str | None = None, raw: bool = False,
+                         defer_init: bool = False) -> Any:
+            if not isinstance(source, str):
+                return original(self, source, name, filename, raw, defer_init)
+            # Not the filename: copier loads the same template files from a new clone in
+            # each render; the first clone's path stays in the code object (tracebacks
+            # only).
+            settings = _environment_key(self)
+            key = (source, name, raw, defer_init, settings)
+            if key in compiled:
+                return compiled[key]
+            file = (on_disk.key(self, settings, source, name, raw, defer_init) if on_disk
+                    else None)
+            code = on_disk.get(file) if on_disk and file else None
+            if code is None:
+                code = original(self, source, name, filename, raw, defer_init)
+                if on_disk and file:
+                    on_disk.put(file, code)
+            compiled[key] = code
+            return code
+        return compile_once
+
+    with replaced(Environment, "compile", wrap):
+        yield
+
+
+@contextlib.contextmanager
+def file_mode_read_once() -> Iterator[None]:
+    """copier reads git's ``core.fileMode`` once per destination, not once per file.
+
+    After writing each file copier runs ``git config --get core.fileMode`` in the
+    destination and does more only where it is false (git then ignores the executable bit
+    on disk, so copier sets it in the index). One git process per rendered file was about
+    60 per ``kommo add-area``; the setting cannot change while copier renders, so it is
+    read once per render and destination, and copier's own code runs where it is false.
+    """
+    from copier import _main
+    from plumbum import ProcessExecutionError
+
+    get_git: Any = getattr(_main, "get_git", None)
+    settings: dict[tuple[int, str], str | None] = {}
+    renders: list[Any] = []  # kept alive, so that no id() in the keys is reused
+
+    def wrap(original: Any) -> Any:
+        if get_git is None:  # another copier: leave its step as it is
+            return original
+
+        def sync(self: Any, dst_relpath: Any, src_mode: int) -> None:
+            root = str(self.subproject.local_abspath)
+            key = (id(self), root)
+            if key not in settings:
+                renders.append(self)
+                try:
+                    settings[key] = get_git(context_dir=root)(
+                        "config", "--type=bool", "--get", "core.fileMode").strip()
+                except ProcessExecutionError:  # not a repository, or the key is unset
+                    settings[key] = None
+            if settings[key] == "false":
+                original(self, dst_relpath, src_mode)
+        return sync
+
+    with replaced(_main.Worker, "_sync_git_index_executable_bit", wrap):
+        yield
+
+
+@contextlib.contextmanager
+def config_parsed_once() -> Iterator[None]:
+    """copier.yml is parsed once per command for equal contents.
+
+    copier parses it again for each clone of the template, five times in an update. The
+    result depends only on the file's bytes unless it includes other files (``!include``),
+    so a file with equal bytes gets a copy of the first result.
+    """
+    import copy
+
+    from copier import _template
+
+    parsed: dict[tuple[bytes, bool], Any] = {}
+
+    def wrap(original: Any) -> Any:
+        def load(conf_path: Path, quiet: bool = False) -> Any:
+            content = Path(conf_path).read_bytes()
+            if b"!include" in content:
+                return original(conf_path, quiet)
+            key = (content, quiet)
+            if key not in parsed:
+                parsed[key] = original(conf_path, quiet)
+            return copy.deepcopy(parsed[key])  # copier's caller may change what it gets
+        return load
+
+    with replaced(_template, "load_template_config", wrap):
+        yield
+
+
+@contextlib.contextmanager
+def cloned_once() -> Iterator[None]:
+    """Each version of the template is cloned once per command, and that clone is shared.
+
+    copier clones the template for each of its renders, five clones in an update, and each
+    clone is about ten git processes (clone, checkout, submodule update, describe...). A
+    clone of one tag of one repository is the same all through a command, and copier only
+    reads from it (renders files, and runs read-only git commands such as ``describe``), so
+    every render of that tag uses one clone: the one kept between commands
+    (``templateclones``), or else one in the command's temporary folder. The folder copier
+    made for its own clone stays empty, and copier removes it as usual. A clone of HEAD is
+    always made anew: for a local template copier adds its uncommitted changes.
+    """
+    import tempfile
+
+    from copier import _template
+
+    from kommo_scaffold import templateclones
+
+    kept: dict[tuple[str, str], str] = {}
+
+    def wrap(original: Any) -> Any:
+        def clone(url: str, ref: str = "HEAD", location: str | None = None) -> str:
+            if ref == "HEAD":
+                return str(original(url, ref, location))
+            if (url, ref) not in kept:
+                kept[url, ref] = (
+                    templateclones.kept_clone(url, ref, lambda folder: original(url, ref, folder))
+                    or str(original(url, ref, tempfile.mkdtemp(prefix="clone-"))))
+            return kept[url, ref]
+        return clone
+
+    with replaced(_template, "clone", wrap):
+        yield
+
+
+@contextlib.contextmanager
+def template_facts_shared() -> Iterator[None]:
+    """What copier asks git about one template clone, it asks once per command.
+
+    Each render makes a new copier Template object, whose cached properties ask git again:
+    the clone's version (dunamai, about a dozen git processes), its commit, the file modes
+    in its index, and whether the template's URL is a git repository. With the clone shared
+    (``cloned_once``) and only read, the first object's answers hold for the others. A
+    clone of HEAD has a folder of its own, so its answers are never shared.
+    """
+    import copy
+    import functools
+
+    from copier import _template
+
+    facts: dict[tuple[str, str], Any] = {}
+
+    def sharing(name: str, place: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def wrap(original: Any) -> Any:
+            if not isinstance(original, functools.cached_property):
+                return original  # another copier: leave it as it is
+
+            def shared(self: Any) -> Any:
+                key = (name, str(place(self)))
+                if key not in facts:
+                    facts[key] = original.func(self)
+                return copy.copy(facts[key])  # a caller may change a mapping it gets
+            replacement = functools.cached_property(shared)
+            replacement.__set_name__(_template.Template, name)
+            return replacement
+        return wrap
+
+    with contextlib.ExitStack() as stack:
+        for name in ("commit", "commit_hash", "version", "git_index_modes"):
+            stack.enter_context(replaced(_template.Template, name,
+                                          sharing(name, lambda self: self.local_abspath)))
+        for name in ("vcs", "url_expanded"):
+            stack.enter_context(replaced(_template.Template, name,
+                                          sharing(name, lambda self: self.url)))
+        yield
+
+
+@contextlib.contextmanager
+def repeated_work_done_once() -> Iterator[None]:
+    with compiled_once(), file_mode_read_once(), config_parsed_once(), cloned_once(), \
+            template_facts_shared():
+        yield
