@@ -12,15 +12,15 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from kommo_scaffold import project as project_root
 from kommo_scaffold.clihelp import HELP_OPTIONS, PlainCommand, PlainGroup
-from kommo_scaffold.errors import EXIT_CODES, ConflictError, ScaffoldError
+from kommo_scaffold.clirun import run
+from kommo_scaffold.errors import EXIT_CODES
 
-T = TypeVar("T")
 EXIT_CODES_HELP = "Exit codes:\n\n\b\n" + "\n".join(f"  {code:<3}  {meaning}"
                                                    for code, meaning in EXIT_CODES)
 
@@ -74,43 +74,6 @@ ProjectOption = Annotated[
 def _quote(path: Path | str) -> str:
     """A path as the user would type it in a POSIX shell."""
     return shlex.quote(str(path))
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(code)
-
-
-def run(action: Callable[[], T]) -> T:
-    """Call ``action``; turn expected failures into a one-line message and an exit code."""
-    from kommo_scaffold import _entry, interrupt
-
-    try:
-        # Our handlers for the whole command, its report included: an interrupt while the
-        # summary prints still says whether the project changed.
-        with interrupt.redelivered(), interrupt.handled():
-            _entry.command_started()
-            result = action()
-            interrupt.pause("command-reporting")
-        interrupt.pause("command-returned")
-        return result
-    except ConflictError as error:
-        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
-        for name in error.files:
-            typer.echo(f"  conflict: {name}", err=True)
-        from kommo_scaffold.update import UNDO_COMMAND
-
-        typer.echo(f"(or undo all of it, in the project folder: {UNDO_COMMAND})", err=True)
-        raise typer.Exit(error.exit_code) from None
-    except ScaffoldError as error:
-        _fail(str(error), error.exit_code)
-    except KeyboardInterrupt as error:
-        signum = getattr(error, "signum", 2)
-        _fail(getattr(error, "message", "interrupted; nothing was changed"), 128 + signum)
-    except OSError as error:  # a safety net: library code reports these itself
-        _fail(f"{error.filename or 'a file'}: {error.strerror or error}", 1)
-    except RecursionError:
-        _fail("a folder is nested too deeply to handle", 1)
 
 
 def _project(path: Path) -> Path:
@@ -170,7 +133,6 @@ def new(
 
     def action() -> None:
         from kommo_scaffold import generate, interrupt, prompts, store
-        from kommo_scaffold.areas import manifest_location
 
         given = _answers_from(data, data_file)
         take_defaults = defaults or prompts.nothing_to_ask(
@@ -187,25 +149,9 @@ def new(
                 # The signal's own exit code (130, 143, 129) is kept.
                 raise interrupt.Interrupted(getattr(error, "signum", signal.SIGINT),
                                             f"interrupted; nothing was created{resume}") from None
-        recorded = created.answers
-        panel = recorded.get("panel_locations") or []
-        where = ", ".join(manifest_location(c, panel) for c in recorded["locations"])
-        typer.echo(f"Created widget {recorded['widget_code']} in {created.path} "
-                   f"(template {created.template_tag})")
-        typer.echo(f"  locations: {where}")
+        typer.echo(created.summary(path))
         for warning in created.warnings:
             typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
-        if created.repository is not None:
-            top, here = created.repository.resolve(), created.path.resolve()
-            folder = here.relative_to(top) if here.is_relative_to(top) else here
-            typer.echo(f"The project is a new folder of the git repository "
-                       f"{created.repository} (nothing committed); commit it with:")
-            repo = _quote(created.repository)
-            message = _quote(f"Add widget {recorded['widget_code']}")
-            # `commit -- FOLDER` commits only the project, whatever else is staged.
-            typer.echo(f"  git -C {repo} add {_quote(folder)} && git -C {repo} commit -m "
-                       f"{message} -- {_quote(folder)}")
-        typer.echo(f"Next: cd {_quote(path)} && kommo check && kommo pack")
 
     run(action)
 

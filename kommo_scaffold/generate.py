@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,29 @@ class Created:
     warnings: list[str]
     # The enclosing git repository when the project was made as a folder of one (not committed).
     repository: Path | None = None
+
+    def summary(self, typed_path: Path) -> str:
+        """What kommo-new prints: the widget, its locations, what to commit and run next
+        (paths quoted for a POSIX shell; ``typed_path`` as the user gave it)."""
+        from kommo_scaffold.areas import manifest_location
+
+        panel = self.answers.get("panel_locations") or []
+        where = ", ".join(manifest_location(c, panel) for c in self.answers["locations"])
+        lines = [f"Created widget {self.answers['widget_code']} in {self.path} "
+                 f"(template {self.template_tag})", f"  locations: {where}"]
+        if self.repository is not None:
+            top, here = self.repository.resolve(), self.path.resolve()
+            folder = shlex.quote(str(here.relative_to(top) if here.is_relative_to(top)
+                                     else here))
+            repo = shlex.quote(str(self.repository))
+            message = shlex.quote(f"Add widget {self.answers['widget_code']}")
+            lines.append(f"The project is a new folder of the git repository "
+                         f"{self.repository} (nothing committed); commit it with:")
+            # `commit -- FOLDER` commits only the project, whatever else is staged.
+            lines.append(f"  git -C {repo} add {folder} && git -C {repo} commit -m "
+                         f"{message} -- {folder}")
+        lines.append(f"Next: cd {shlex.quote(str(typed_path))} && kommo check && kommo pack")
+        return "\n".join(lines)
 
 
 def listing_warnings(recorded: dict[str, Any]) -> list[str]:

@@ -1,0 +1,50 @@
+"""Running one command for the CLI: its signal handling, and every expected failure turned
+into a one-line message and the exit code docs/cli.md documents (errors.EXIT_CODES)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+import typer
+
+from kommo_scaffold.errors import ConflictError, ScaffoldError
+
+T = TypeVar("T")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def run(action: Callable[[], T]) -> T:
+    """Call ``action``; turn expected failures into a one-line message and an exit code."""
+    from kommo_scaffold import _entry, interrupt
+
+    try:
+        # Our handlers for the whole command, its report included: an interrupt while the
+        # summary prints still says whether the project changed.
+        with interrupt.redelivered(), interrupt.handled():
+            _entry.command_started()
+            result = action()
+            interrupt.pause("command-reporting")
+        interrupt.pause("command-returned")
+        return result
+    except ConflictError as error:
+        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
+        for name in error.files:
+            typer.echo(f"  conflict: {name}", err=True)
+        from kommo_scaffold.update import UNDO_COMMAND
+
+        typer.echo(f"(or undo all of it, in the project folder: {UNDO_COMMAND})", err=True)
+        raise typer.Exit(error.exit_code) from None
+    except ScaffoldError as error:
+        _fail(str(error), error.exit_code)
+    except KeyboardInterrupt as error:
+        signum = getattr(error, "signum", 2)
+        _fail(getattr(error, "message", "interrupted; nothing was changed"), 128 + signum)
+    except OSError as error:  # a safety net: library code reports these itself
+        _fail(f"{error.filename or 'a file'}: {error.strerror or error}", 1)
+    except RecursionError:
+        _fail("a folder is nested too deeply to handle", 1)
