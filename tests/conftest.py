@@ -40,7 +40,7 @@ USER_GIT_ENV = {
 def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
     keys = ("HOME", "XDG_CONFIG_HOME", "KOMMO_SCAFFOLD_CACHE", "GIT_CONFIG_NOSYSTEM",
-            "PYTHONPATH")
+            "PYTHONPATH", "PROMPT_TOOLKIT_NO_CPR")
     saved = {key: os.environ.get(key) for key in keys}
     os.environ["HOME"] = str(home)
     # CLI subprocesses import this checkout too, not some other installed copy.
@@ -53,6 +53,9 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         run_folder = run_folder.parent
     os.environ["KOMMO_SCAFFOLD_CACHE"] = str(run_folder / "kommo-cache")
     os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+    # pexpect is no terminal emulator: it never answers the cursor-position request that
+    # prompt_toolkit sends, which then waits a second for the answer after every question.
+    os.environ["PROMPT_TOOLKIT_NO_CPR"] = "1"
     try:
         yield home
     finally:
