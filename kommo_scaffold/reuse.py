@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 
@@ -77,7 +78,7 @@ def compiled_once() -> Iterator[None]:
             file = (on_disk.key(self, settings, source, name, raw, defer_init) if on_disk
                     else None)
             code = on_disk.get(file) if on_disk and file else None
-            if code is None:
+            if not isinstance(code, CodeType | str):
                 code = original(self, source, name, filename, raw, defer_init)
                 if on_disk and file:
                     on_disk.put(file, code)
@@ -130,17 +131,21 @@ def file_mode_read_once() -> Iterator[None]:
 
 @contextlib.contextmanager
 def config_parsed_once() -> Iterator[None]:
-    """copier.yml is parsed once per command for equal contents.
+    """copier.yml is parsed once for equal contents, within a command and between commands.
 
     copier parses it again for each clone of the template, five times in an update. The
     result depends only on the file's bytes unless it includes other files (``!include``),
-    so a file with equal bytes gets a copy of the first result.
+    so a file with equal bytes gets a copy of the first result, which is also kept in the
+    user's cache folder (compilecache) where it is plain data.
     """
     import copy
 
     from copier import _template
 
+    from kommo_scaffold.compilecache import CodeCache
+
     parsed: dict[tuple[bytes, bool], Any] = {}
+    on_disk = CodeCache.open()
 
     def wrap(original: Any) -> Any:
         def load(conf_path: Path, quiet: bool = False) -> Any:
@@ -149,7 +154,14 @@ def config_parsed_once() -> Iterator[None]:
                 return original(conf_path, quiet)
             key = (content, quiet)
             if key not in parsed:
-                parsed[key] = original(conf_path, quiet)
+                file = on_disk.data_key(f"copier.yml quiet={quiet}", content) if on_disk \
+                    else None
+                value = on_disk.get(file) if on_disk and file else None
+                if not isinstance(value, dict):
+                    value = original(conf_path, quiet)
+                    if on_disk and file:
+                        on_disk.put(file, value)
+                parsed[key] = value
             return copy.deepcopy(parsed[key])  # copier's caller may change what it gets
         return load
 

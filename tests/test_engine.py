@@ -101,6 +101,8 @@ def test_equal_copier_yml_is_parsed_once_and_each_caller_gets_its_own_copy(
         tmp_path, monkeypatch):
     from copier import _template
 
+    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))
+
     parsed: list[Path] = []
     real = _template.load_template_config
 
@@ -264,3 +266,31 @@ def test_template_facts_are_shared_by_clone_and_never_for_head(tmp_path, monkeyp
     assert asked.count(("ls-files", "--stage")) == 1
     assert asked.count(("describe", "--tags", "--always")) == 3  # once for v1, twice for HEAD
     assert _template.Template.__dict__["commit"] is original  # restored after the command
+
+
+def test_a_later_command_takes_copier_yml_from_the_cache_unless_it_holds_dates(
+        tmp_path, monkeypatch):
+    """Plain data is kept between commands; a value marshal cannot store (a YAML date) is
+    parsed again in each command, with the same result."""
+    from copier import _template
+
+    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))
+    parsed: list[str] = []
+    real = _template.load_template_config
+
+    def counting(conf_path, quiet=False):
+        parsed.append(Path(conf_path).name)
+        return real(conf_path, quiet)
+
+    monkeypatch.setattr(_template, "load_template_config", counting)
+    plain, dated = tmp_path / "plain.yml", tmp_path / "dated.yml"
+    plain.write_text("name:\n  type: str\n  default: [x]\n", "utf-8")
+    dated.write_text("since:\n  type: str\n  default: 2024-01-31\n", "utf-8")
+    results = []
+    for _ in range(2):  # two commands
+        with reuse.config_parsed_once():
+            results.append((_template.load_template_config(plain),
+                            _template.load_template_config(dated)))
+    assert results[0] == results[1]
+    assert results[0][0] == {"name": {"type": "str", "default": ["x"]}}
+    assert parsed == ["plain.yml", "dated.yml", "dated.yml"]
