@@ -4,9 +4,10 @@ copier clones the template in every command that renders it (``git clone``, ``ch
 and ``submodule update``: about a tenth of ``kommo-new``). A clone of one commit of one
 local repository is the same every time and copier only reads from it, so the first one is
 kept in ``template-clones`` under kommo's cache folder (``cachedir``), named by the
-repository and the commit, and later commands render from it. A clone appears there whole or
-not at all (it is made in a staging folder, then renamed), and clones unused for a month are
-removed when a new one is made.
+repository and the commit, and later commands render from it once ``git status`` shows it
+unchanged (otherwise it is made again). A clone appears there whole or not at all (it is
+made in a staging folder, then renamed), and clones unused for a month are removed when a
+new one is made.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kommo_scaffold import cachedir, interrupt
+from kommo_scaffold.errors import ScaffoldError
 from kommo_scaffold.gitutil import git
 
 FOLDER = "template-clones"
@@ -43,9 +45,11 @@ def kept_clone(url: str, ref: str, make: Callable[[str], object]) -> str | None:
     place = hashlib.sha256(os.fsencode(repository.resolve())).hexdigest()[:12]
     kept = folder / f"{place}-{commit}"
     if kept.is_dir():
-        with contextlib.suppress(OSError):
-            os.utime(kept)  # in use: not to be pruned
-        return str(kept)
+        if _pristine(kept):
+            with contextlib.suppress(OSError):
+                os.utime(kept)  # in use: not to be pruned
+            return str(kept)
+        shutil.rmtree(kept, ignore_errors=True)  # changed since it was made: made again
     try:
         with interrupt.temporary_folder(_STAGING_PREFIX, folder) as staging:
             make(str(staging))
@@ -58,6 +62,16 @@ def kept_clone(url: str, ref: str, make: Callable[[str], object]) -> str | None:
         return None
     _prune(folder, kept.name)
     return str(kept)
+
+
+def _pristine(clone: Path) -> bool:
+    """No file of the clone was changed, removed or added since it was made (copier renders
+    every file in it)."""
+    try:  # the repository named outright: never one git finds in a parent folder
+        return git(f"--git-dir={clone / '.git'}", f"--work-tree={clone}", "status",
+                   "--porcelain", "--untracked-files=all", "--ignored", cwd=clone) == ""
+    except ScaffoldError:  # not a repository any more
+        return False
 
 
 def _prune(folder: Path, keep: str) -> None:

@@ -133,3 +133,23 @@ def test_widgets_made_from_a_kept_clone_are_identical(tmp_path, monkeypatch):
                      for path in sorted(project.rglob("*")) if path.is_file()})
     assert made[0] == made[1]
     assert len(clones(tmp_path)) == 1
+
+
+@pytest.mark.parametrize("change", ["edited", "removed", "added", "git-broken"])
+def test_a_kept_clone_changed_since_it_was_made_is_made_again(repository, tmp_path, change):
+    made: list[str] = []
+    kept = Path(str(templateclones.kept_clone(repository, "v1",
+                                              clone_into(repository, "v1", made))))
+    if change == "edited":
+        (kept / "a.txt").write_text("not the template\n", "utf-8")
+    elif change == "removed":
+        (kept / "b.txt").unlink()
+    elif change == "added":
+        (kept / "extra.txt").write_text("x\n", "utf-8")
+    else:
+        (kept / ".git" / "HEAD").write_text("garbage\n", "utf-8")
+    again = templateclones.kept_clone(repository, "v1", clone_into(repository, "v1", made))
+    assert again == str(kept) and len(made) == 2
+    assert sorted(p.name for p in kept.iterdir() if p.name != ".git") == \
+        ["a.txt", "b.txt", "copier.yml", "run.sh"]
+    assert (kept / "a.txt").read_text("utf-8") == "{{ name }}\n"
