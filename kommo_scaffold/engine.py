@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from kommo_scaffold import gitutil
 from kommo_scaffold.errors import ScaffoldError, UsageError
 from kommo_scaffold.reuse import replaced
 
@@ -51,7 +52,8 @@ def copier_errors() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _isolated_git() -> Iterator[None]:
-    """copier's git calls ignore the user's git config (hooks, signing, autocrlf, status).
+    """copier's git calls ignore the user's git config (hooks, signing, autocrlf, status)
+    and start no background work (gitutil.NO_BACKGROUND_WORK_ENV).
 
     copier runs git through plumbum, whose environment is a copy taken at import time, so
     the variables are set there.
@@ -59,7 +61,8 @@ def _isolated_git() -> Iterator[None]:
     from plumbum import local
 
     with local.env(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1",
-                   GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0"):
+                   GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0",
+                   **gitutil.NO_BACKGROUND_WORK_ENV):
         yield
 
 

@@ -16,10 +16,17 @@ from kommo_scaffold.errors import ScaffoldError
 
 # Used when the machine has no git identity, so generating a project never fails on commit.
 FALLBACK_IDENTITY = ("kommo-scaffold", "kommo-scaffold@localhost")
-# Configuration that would change what git prints or does for the commands we run.
+# Configuration that would change what git prints or does for the commands we run. The last
+# two: `git commit` starts `git maintenance run --auto` (and gc may go on in the background);
+# a command interrupted while such a child runs kills git, not the child, which then writes
+# into a folder the command is removing ("Directory not empty").
 _STABLE = ("--no-pager", "-c", "core.quotepath=off", "-c", "color.ui=false",
            "-c", "core.fsmonitor=false", "-c", f"core.hooksPath={os.devnull}",
-           "-c", "advice.detachedHead=false")
+           "-c", "advice.detachedHead=false", "-c", "maintenance.auto=false", "-c", "gc.auto=0")
+# The same two settings for the git processes copier starts (GIT_CONFIG_COUNT, git-config(1)).
+NO_BACKGROUND_WORK_ENV = {"GIT_CONFIG_COUNT": "2",
+                          "GIT_CONFIG_KEY_0": "maintenance.auto", "GIT_CONFIG_VALUE_0": "false",
+                          "GIT_CONFIG_KEY_1": "gc.auto", "GIT_CONFIG_VALUE_1": "0"}
 
 
 def _run(args: tuple[str, ...], cwd: Path | None, env: dict[str, str] | None,

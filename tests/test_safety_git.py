@@ -152,6 +152,19 @@ def test_private_copy_settings_win_over_the_users_global_ones(project, tmp_path,
             assert git("config", "--get", key, cwd=snapshot.copy).strip() == value, key
 
 
+def test_no_git_process_leaves_background_work(tmp_path):
+    """kommo-new and add-area (copier's git and ours) never start `git maintenance`, which
+    git commit runs as a child that outlives an interrupted command."""
+    trace = tmp_path / "trace"
+    env = {"GIT_TRACE": str(trace)}
+    made = run_cli("new", str(tmp_path / "w"), "--defaults", env=env)
+    assert made.returncode == 0, made.stderr
+    added = run_cli("add-area", "sms", "--defaults", "-C", str(tmp_path / "w"), env=env)
+    assert added.returncode == 0, added.stderr
+    log = trace.read_text("utf-8")
+    assert "commit" in log and "maintenance" not in log
+
+
 def test_subproject_failure_leaves_the_rest_of_the_repository(make_widget, tmp_path,
                                                              monkeypatch):
     """Inside a bigger repo: an unstaged deletion and an untracked file elsewhere survive a
