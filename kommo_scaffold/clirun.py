@@ -42,9 +42,29 @@ def run(action: Callable[[], T]) -> T:
     except ScaffoldError as error:
         _fail(str(error), error.exit_code)
     except KeyboardInterrupt as error:
-        signum = getattr(error, "signum", 2)
-        _fail(getattr(error, "message", "interrupted; nothing was changed"), 128 + signum)
+        _interrupted(error)
     except OSError as error:  # a safety net: library code reports these itself
+        cause = _interrupt_behind(error)
+        if cause is not None:  # a clean-up failed while the interrupt went on: report that
+            _interrupted(cause)
         _fail(f"{error.filename or 'a file'}: {error.strerror or error}", 1)
     except RecursionError:
         _fail("a folder is nested too deeply to handle", 1)
+
+
+def _interrupted(error: KeyboardInterrupt) -> NoReturn:
+    signum = getattr(error, "signum", 2)
+    _fail(getattr(error, "message", "interrupted; nothing was changed"), 128 + signum)
+
+
+def _interrupt_behind(error: BaseException) -> KeyboardInterrupt | None:
+    """The interrupt during whose handling ``error`` was raised (a library's clean-up, such
+    as a temporary folder that could not be removed), if any."""
+    seen: set[int] = set()
+    context = error.__context__
+    while context is not None and id(context) not in seen:
+        if isinstance(context, KeyboardInterrupt):
+            return context
+        seen.add(id(context))
+        context = context.__context__
+    return None

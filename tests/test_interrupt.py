@@ -100,3 +100,40 @@ def test_a_signal_as_a_temporary_is_created_leaves_nothing(tmp_path, monkeypatch
                 pytest.fail("the held signal raises before the block")
     monkeypatch.undo()
     assert list(ours.iterdir()) == []
+
+
+def test_a_clean_up_that_fails_during_an_interrupt_still_reports_the_interrupt(capsys):
+    """A library's temporary folder that cannot be removed while the interrupt goes on (a
+    child process still writing into it): the message is the interrupt's, exit 130."""
+    import errno
+
+    import typer
+
+    from kommo_scaffold import clirun
+
+    def action() -> None:
+        try:
+            raise interrupt.Interrupted(signal.SIGINT)
+        finally:
+            raise OSError(errno.ENOTEMPTY, "Directory not empty", ".git")
+
+    with pytest.raises(typer.Exit) as done:
+        clirun.run(action)
+    assert done.value.exit_code == 130
+    assert capsys.readouterr().err.strip() == f"error: {interrupt.NOTHING_CHANGED}"
+
+
+def test_an_oserror_without_an_interrupt_is_reported_as_itself(capsys):
+    import errno
+
+    import typer
+
+    from kommo_scaffold import clirun
+
+    def action() -> None:
+        raise OSError(errno.EACCES, "Permission denied", "widget/manifest.json")
+
+    with pytest.raises(typer.Exit) as done:
+        clirun.run(action)
+    assert done.value.exit_code == 1
+    assert capsys.readouterr().err.strip() == "error: widget/manifest.json: Permission denied"
