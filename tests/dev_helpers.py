@@ -54,6 +54,10 @@ class EventReader:
     def __init__(self, port: int) -> None:
         self.events: list[tuple[str, Any, float]] = []
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.conn.connect()
+        # Kept: http.client hands the socket to the response, and only shutting it down
+        # ends the reader thread's blocking read (closing the connection does not).
+        self._socket = self.conn.sock
         self.conn.request("GET", "/__kommo/events")
         self.answer = self.conn.getresponse()
         assert self.answer.status == 200
@@ -88,5 +92,8 @@ class EventReader:
         raise AssertionError(f"no {name!r} event in {timeout}s; got {self.events}")
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
         self.conn.close()
         self._thread.join(timeout=5)
+        assert not self._thread.is_alive(), "the event reader did not stop"
