@@ -34,10 +34,11 @@ def is_private(folder: Path) -> bool:
 
 def private_folder(name: str) -> Path | None:
     """``root()/name``, created (0700) if missing; None where it cannot be created or others
-    could write to it or to the cache root."""
+    could write to it. The cache root itself may be group-writable (umask 002, common with
+    one group per user): nobody else can put a folder owned by this user in its place."""
     folder = root() / name
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:  # a read-only or full disk: the caller works without its cache
         return None
-    return folder if is_private(folder.parent) and is_private(folder) else None
+    return folder if is_private(folder) else None

@@ -125,3 +125,12 @@ def test_a_widget_rendered_from_the_cache_is_identical(tmp_path, monkeypatch, co
             compiled_cold = len(compiled)
     assert made[0] == made[1]
     assert compiled_cold > 50 and len(compiled) == compiled_cold  # the warm run compiled none
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
+def test_a_group_writable_cache_root_still_serves(compiled, tmp_path):
+    """umask 002 makes ~/.kommo-scaffold group-writable; the 0700 folder inside is ours."""
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache").chmod(0o775)
+    assert command() == "AB" and command() == "AB"
+    assert compiled == [SOURCE]
