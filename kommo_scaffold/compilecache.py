@@ -28,11 +28,10 @@ import marshal
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import cachedir
+from kommo_scaffold import cachedir, interrupt
 
 # Raised whenever the stored form changes, so that older files are never read.
 _FORMAT = "1"
@@ -144,16 +143,8 @@ class CodeCache:
         except ValueError:
             return
         data = hashlib.blake2b(payload, digest_size=_DIGEST_SIZE).digest() + payload
-        temporary = None
-        try:
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
+        # A cache that cannot be written only costs time.
+        with contextlib.suppress(OSError), \
+                interrupt.temporary_file(self.folder, ".tmp-") as temporary:
+            temporary.write_bytes(data)
             os.replace(temporary, self.folder / key)  # readers see all of it or none
-            temporary = None
-        except OSError:
-            pass  # a cache that cannot be written only costs time
-        finally:
-            if temporary is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
