@@ -15,6 +15,8 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from kommo_scaffold.compilecache import CodeCache
+
 
 @contextlib.contextmanager
 def replaced(owner: Any, name: str, wrap: Callable[[Any], Any]) -> Iterator[None]:
@@ -44,7 +46,7 @@ def _environment_key(env: Any) -> tuple[Any, ...]:
 
 
 @contextlib.contextmanager
-def compiled_once() -> Iterator[None]:
+def compiled_once(on_disk: CodeCache | None = None) -> Iterator[None]:
     """Each Jinja source is compiled once per command.
 
     copier compiles every question's default, ``when`` and validator again at each
@@ -53,14 +55,11 @@ def compiled_once() -> Iterator[None]:
     each: about 2,000 compilations of some 200 sources, half the time of ``kommo
     add-area``. Compiling is a pure function of the source and the environment's syntax
     settings, so the code object is reused for an equal key, within the command and, through
-    the user's cache folder (compilecache), in later commands.
+    ``on_disk`` (the user's cache folder, compilecache), in later commands.
     """
     from jinja2 import Environment
 
-    from kommo_scaffold.compilecache import CodeCache
-
     compiled: dict[tuple[Any, ...], Any] = {}
-    on_disk = CodeCache.open()
 
     def wrap(original: Any) -> Any:
         def compile_once(self: Any, source: Any, name: str | None = None,
@@ -130,22 +129,19 @@ def file_mode_read_once() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def config_parsed_once() -> Iterator[None]:
+def config_parsed_once(on_disk: CodeCache | None = None) -> Iterator[None]:
     """copier.yml is parsed once for equal contents, within a command and between commands.
 
     copier parses it again for each clone of the template, five times in an update. The
     result depends only on the file's bytes unless it includes other files (``!include``),
-    so a file with equal bytes gets a copy of the first result, which is also kept in the
-    user's cache folder (compilecache) where it is plain data.
+    so a file with equal bytes gets a copy of the first result, which is also kept in
+    ``on_disk`` (the user's cache folder, compilecache) where it is plain data.
     """
     import copy
 
     from copier import _template
 
-    from kommo_scaffold.compilecache import CodeCache
-
     parsed: dict[tuple[bytes, bool], Any] = {}
-    on_disk = CodeCache.open()
 
     def wrap(original: Any) -> Any:
         def load(conf_path: Path, quiet: bool = False) -> Any:
@@ -249,6 +245,7 @@ def template_facts_shared() -> Iterator[None]:
 
 @contextlib.contextmanager
 def repeated_work_done_once() -> Iterator[None]:
-    with compiled_once(), file_mode_read_once(), config_parsed_once(), cloned_once(), \
-            template_facts_shared():
+    on_disk = CodeCache.open()  # once per command, for both of its users
+    with compiled_once(on_disk), file_mode_read_once(), config_parsed_once(on_disk), \
+            cloned_once(), template_facts_shared():
         yield

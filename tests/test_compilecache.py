@@ -11,6 +11,7 @@ import pytest
 from jinja2 import Environment
 
 from kommo_scaffold import reuse
+from kommo_scaffold.compilecache import CodeCache
 
 SOURCE = "{% for x in items %}{{ x | upper }}{% endfor %}"
 
@@ -33,7 +34,7 @@ def compiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[s
 
 def command(source: str = SOURCE, **settings: object) -> str:
     """One command's worth of rendering, as copier does it (a new environment)."""
-    with reuse.compiled_once():
+    with reuse.compiled_once(CodeCache.open()):
         return Environment(**settings).from_string(source).render(items=["a", "b"])  # type: ignore[arg-type]
 
 

@@ -12,6 +12,7 @@ from jinja2 import Environment
 from jinja2.sandbox import SandboxedEnvironment
 
 from kommo_scaffold import engine, reuse
+from kommo_scaffold.compilecache import CodeCache
 
 
 def test_each_source_is_compiled_once_per_syntax(tmp_path, monkeypatch):
@@ -288,7 +289,7 @@ def test_a_later_command_takes_copier_yml_from_the_cache_unless_it_holds_dates(
     dated.write_text("since:\n  type: str\n  default: 2024-01-31\n", "utf-8")
     results = []
     for _ in range(2):  # two commands
-        with reuse.config_parsed_once():
+        with reuse.config_parsed_once(CodeCache.open()):
             results.append((_template.load_template_config(plain),
                             _template.load_template_config(dated)))
     assert results[0] == results[1]
