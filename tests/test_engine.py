@@ -15,9 +15,8 @@ from kommo_scaffold import engine, reuse
 from kommo_scaffold.compilecache import CodeCache
 
 
-def test_each_source_is_compiled_once_per_syntax(tmp_path, monkeypatch):
+def test_each_source_is_compiled_once_per_syntax():
     """The compile cache reuses code only where the environment would generate the same."""
-    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path))  # nothing compiled by earlier tests
     compiled: list[str] = []
     original = Environment.compile
 
@@ -101,8 +100,6 @@ def test_copiers_index_mode_step_runs_exactly_where_git_ignores_the_executable_b
 def test_equal_copier_yml_is_parsed_once_and_each_caller_gets_its_own_copy(
         tmp_path, monkeypatch):
     from copier import _template
-
-    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))
 
     parsed: list[Path] = []
     real = _template.load_template_config
