@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import user_git
@@ -56,6 +57,38 @@ def _tiny_template(root: Path) -> str:
     return str(root)
 
 
+def count_git_calls(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[tuple[str, ...]]:
+    """The arguments of every git command ``module`` runs through its ``get_git``."""
+    calls: list[tuple[str, ...]] = []
+    real_get_git = module.get_git
+
+    def counting_get_git(context_dir=None):
+        command = real_get_git(context_dir=context_dir)
+
+        def run(*args):
+            calls.append(args)
+            return command(*args)
+        return run
+
+    monkeypatch.setattr(module, "get_git", counting_get_git)
+    return calls
+
+
+def count_clones(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ref of every clone copier's templates make."""
+    from copier import _template
+
+    cloned: list[str] = []
+    real = _template.clone
+
+    def counting(url, ref="HEAD", location=None):
+        cloned.append(ref)
+        return real(url, ref, location)
+
+    monkeypatch.setattr(_template, "clone", counting)
+    return cloned
+
+
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
            "GIT_CONFIG_GLOBAL": os.devnull}
@@ -71,18 +104,7 @@ def test_copiers_index_mode_step_runs_exactly_where_git_ignores_the_executable_b
     synced: list[str] = []
     monkeypatch.setattr(_main.Worker, "_sync_git_index_executable_bit",
                         lambda self, relpath, mode: synced.append(Path(relpath).name))
-    reads: list[tuple[str, ...]] = []
-    real_get_git = _main.get_git
-
-    def counting_get_git(context_dir=None):
-        command = real_get_git(context_dir=context_dir)
-
-        def run(*args):
-            reads.append(args)
-            return command(*args)
-        return run
-
-    monkeypatch.setattr(_main, "get_git", counting_get_git)
+    reads = count_git_calls(monkeypatch, _main)
     template = tmp_path / "template"
     template.mkdir()
     dest = tmp_path / "dest"
@@ -170,14 +192,8 @@ def test_one_clone_per_tag_within_a_command_and_head_always_anew(tmp_path, monke
     template = tmp_path / "template"
     template.mkdir()
     url = _tiny_template(template)
-    cloned: list[str] = []
-    real = _template.clone
-
-    def counting(url, ref="HEAD", location=None):
-        cloned.append(ref)
-        return real(url, ref, location)
-
-    monkeypatch.setattr(_template, "clone", counting)
+    cloned = count_clones(monkeypatch)
+    counting = _template.clone
     with engine._private_temp(), engine._isolated_git(), reuse.cloned_once():
         tag = [_template.clone(url, "v1", tempfile.mkdtemp()) for _ in range(3)]
         head = [_template.clone(url, "HEAD", tempfile.mkdtemp()) for _ in range(2)]
@@ -196,20 +212,12 @@ def test_an_update_clones_each_template_version_once(make_widget, monkeypatch, t
     """add-area renders the project's template version three times, and clones it and asks
     git for its version once; the next command clones nothing."""
     import dunamai
-    from copier import _template
 
     from kommo_scaffold import update
 
     project = make_widget(locations=["lcard"])
     monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))  # no clone kept yet
-    cloned: list[str] = []
-    real = _template.clone
-
-    def counting(url, ref="HEAD", location=None):
-        cloned.append(ref)
-        return real(url, ref, location)
-
-    monkeypatch.setattr(_template, "clone", counting)
+    cloned = count_clones(monkeypatch)
     versions: list[str] = []
     real_from_git = dunamai.Version.from_git
 
@@ -236,18 +244,7 @@ def test_template_facts_are_shared_by_clone_and_never_for_head(tmp_path, monkeyp
     template = tmp_path / "template"
     template.mkdir()
     url = _tiny_template(template)
-    asked: list[tuple[str, ...]] = []
-    real_get_git = _template.get_git
-
-    def counting_get_git(context_dir=None):
-        command = real_get_git(context_dir=context_dir)
-
-        def run(*args):
-            asked.append(args)
-            return command(*args)
-        return run
-
-    monkeypatch.setattr(_template, "get_git", counting_get_git)
+    asked = count_git_calls(monkeypatch, _template)
     original = _template.Template.__dict__["commit"]
     with engine._private_temp(), engine._isolated_git(), reuse.cloned_once(), \
             reuse.template_facts_shared():
