@@ -71,21 +71,17 @@ def _private_temp() -> Iterator[None]:
     """copier's temporary folders (template clones, old and new copies) go into one folder
     of ours, removed as a whole on any exit: an interrupt can end copier between creating
     one and its own clean-up."""
-    import shutil
     import tempfile
 
     from kommo_scaffold import interrupt
 
-    previous, folder = tempfile.tempdir, None
-    try:
-        with interrupt.critical():
-            folder = tempfile.tempdir = tempfile.mkdtemp(prefix="kommo-copier-")
-        yield
-    finally:
-        with interrupt.critical():
+    previous = tempfile.tempdir
+    with interrupt.temporary_folder("kommo-copier-") as folder:
+        tempfile.tempdir = str(folder)
+        try:
+            yield
+        finally:
             tempfile.tempdir = previous
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
