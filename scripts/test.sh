@@ -27,4 +27,7 @@ fi
 # Half again as many workers as cores: the tests spend much of their time waiting for git,
 # copier, PHP and Chromium processes (on two cores: 374 s with three workers, 426 s with two).
 workers=$(( ($(nproc) * 3 + 1) / 2 ))
+# The suite starts hundreds of Python processes: let them keep compiled modules (__pycache__,
+# pytest's rewritten test modules) even where the machine switches that off.
+unset PYTHONDONTWRITEBYTECODE
 exec "$python" -m pytest -q -n "$workers" --dist worksteal "$@"

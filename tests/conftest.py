@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import forked_cli
 import pytest
 from http_helpers import Stub
 
@@ -73,14 +74,38 @@ def user_git(project: Path, *args: str) -> str:
     return result.stdout
 
 
+_forked_cli: forked_cli.Server | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def forked_cli_server(isolated_home: Path, tmp_path_factory: pytest.TempPathFactory
+                      ) -> Iterator[None]:
+    """The worker's forked-CLI server (tests/forked_cli.py), started on first use."""
+    global _forked_cli
+    _forked_cli = forked_cli.Server(tmp_path_factory.mktemp("forked-cli"))
+    try:
+        yield
+    finally:
+        _forked_cli.stop()
+        _forked_cli = None
+
+
+def python_c(code: str, *args: str, cwd: Path | None = None, input_text: str | None = None,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -c CODE ARGS...` with output captured, as a process forked from one that has
+    already imported kommo_scaffold and copier (see tests/forked_cli.py)."""
+    full_env = {**os.environ, **(env or {})}
+    if _forked_cli is None:
+        return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, input=input_text,
+                              capture_output=True, text=True, env=full_env, check=False)
+    return _forked_cli.run(code, list(args), cwd, full_env, input_text)
+
+
 def run_cli(*args: str, cwd: Path | None = None, input_text: str | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real `kommo` CLI in a subprocess (as a user would)."""
-    return subprocess.run(
-        [sys.executable, "-c", "from kommo_scaffold.cli import main; main()", *args],
-        cwd=cwd, input=input_text, capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, check=False,
-    )
+    """Run the real `kommo` CLI in a process of its own (as a user would)."""
+    return python_c("from kommo_scaffold.cli import main; main()", *args, cwd=cwd,
+                    input_text=input_text, env=env)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,206 @@
+"""`python -c CODE ARGS...` for the CLI tests, forked from a process that has imported kommo.
+
+A fresh interpreter spends about 0.6 s of CPU importing kommo_scaffold, copier, pydantic,
+prompt_toolkit... before a command starts, and the suite runs the CLI hundreds of times. Each
+pytest worker therefore starts one server (this file run as a script) that imports those
+modules and does nothing else. Every run is a fork of it: the child takes the run's standard
+streams, working folder, environment and argv, and runs CODE as the main program, so exit
+status, atexit, threads, uncaught exceptions and Ctrl-C end it as they end `python -c`.
+
+A fork cannot reproduce how an interpreter starts, so runs whose environment changes that
+(PYTHON* or locale variables) get a real interpreter. The signal, terminal (pexpect) and
+docs-example tests run real interpreters too, and so cover start-up and lazy imports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+# Environment variables read while an interpreter starts (encodings, flags, paths).
+_STARTUP = ("PYTHON", "LC_", "LANG")
+_MAX_MESSAGE = 1 << 20
+
+
+def _startup_env(env: dict[str, str]) -> dict[str, str]:
+    return {key: value for key, value in env.items() if key.startswith(_STARTUP)}
+
+
+# --- server ----------------------------------------------------------------------------------
+
+def _preload() -> None:
+    import importlib
+    import pkgutil
+
+    import copier  # noqa: F401
+
+    import kommo_scaffold
+
+    for module in pkgutil.walk_packages(kommo_scaffold.__path__, "kommo_scaffold."):
+        importlib.import_module(module.name)
+
+
+def _serve(path: str) -> dict[str, Any]:
+    """Fork a child per request; return the request in the child, never in the server."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(16)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, "accept")
+    selector.register(0, selectors.EVENT_READ, "stdin")  # EOF: the pytest worker is gone
+    os.write(1, b"ready\n")
+    while True:
+        for key, _ in selector.select():
+            if key.data == "stdin":
+                if not os.read(0, 4096):
+                    raise SystemExit(0)
+            elif key.data == "accept":
+                conn, _ = listener.accept()
+                message, fds, _, _ = socket.recv_fds(conn, _MAX_MESSAGE, 3)
+                request = json.loads(message)
+                pid = os.fork()
+                if pid == 0:
+                    selector.close()
+                    listener.close()
+                    conn.close()
+                    for target, fd in enumerate(fds):
+                        os.dup2(fd, target)
+                        os.close(fd)
+                    return request
+                for fd in fds:
+                    os.close(fd)
+                conn.send(json.dumps(pid).encode())
+                pidfd = os.pidfd_open(pid)
+                selector.register(pidfd, selectors.EVENT_READ, (conn, pid))
+            else:
+                conn, pid = key.data
+                selector.unregister(key.fd)
+                os.close(key.fd)
+                _, status = os.waitpid(pid, 0)
+                with contextlib.suppress(OSError):  # the client may be gone
+                    conn.send(json.dumps(os.waitstatus_to_exitcode(status)).encode())
+                conn.close()
+
+
+def _become(request: dict[str, Any]) -> str:
+    """Take on the run's folder, environment and argv; return the code to run."""
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    # plumbum (copier runs git through it) copies the environment when it is imported.
+    from plumbum import local
+
+    local.env.clear()
+    local.env.update(os.environ)
+    sys.argv = ["-c", *request["args"]]
+    sys.path[0] = ""  # as `python -c` has it: the working folder
+    code: str = request["code"]
+    return code
+
+
+# --- client ----------------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.process: subprocess.Popen[bytes] | None = None
+        self.env: dict[str, str] = {}
+
+    def _start(self) -> None:
+        path = self.folder / "socket"
+        self.env = dict(os.environ)
+        self.process = subprocess.Popen([sys.executable, __file__, str(path)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.process.stdout is not None
+        if self.process.stdout.readline() != b"ready\n":
+            raise RuntimeError("the forked-CLI server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            self.process.wait(timeout=30)
+            assert self.process.stdout is not None
+            self.process.stdout.close()
+            self.process = None
+
+    def run(self, code: str, args: list[str], cwd: Path | None, env: dict[str, str],
+            input_text: str | None) -> subprocess.CompletedProcess[str]:
+        """What subprocess.run([python, "-c", code, *args], capture_output=True, text=True,
+        cwd=cwd, env=env, input=input_text) gives, from a fork of the server."""
+        command = [sys.executable, "-c", code, *args]
+        if self.process is None:
+            self._start()
+        if _startup_env(env) != _startup_env(self.env):
+            return subprocess.run(command, cwd=cwd, env=env, input=input_text,
+                                  capture_output=True, text=True, check=False)
+        request = {"code": code, "args": args, "cwd": str(cwd or os.getcwd()), "env": env}
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
+            try:
+                conn.connect(str(self.folder / "socket"))
+                socket.send_fds(conn, [json.dumps(request).encode()], [in_r, out_w, err_w])
+            finally:
+                for fd in (in_r, out_w, err_w):
+                    os.close(fd)
+            json.loads(conn.recv(_MAX_MESSAGE))  # the child's pid: it runs
+            stdout, stderr = _communicate(in_w, out_r, err_r, (input_text or "").encode())
+            returncode = json.loads(conn.recv(_MAX_MESSAGE))
+        return subprocess.CompletedProcess(command, returncode, _text(stdout), _text(stderr))
+
+
+def _communicate(in_w: int, out_r: int, err_r: int, data: bytes) -> tuple[bytes, bytes]:
+    chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
+    with selectors.DefaultSelector() as selector:
+        for fd in chunks:
+            selector.register(fd, selectors.EVENT_READ)
+        if data:
+            os.set_blocking(in_w, False)
+            selector.register(in_w, selectors.EVENT_WRITE)
+        else:
+            os.close(in_w)
+        while selector.get_map():
+            for key, _ in selector.select():
+                if key.fd == in_w:
+                    try:
+                        data = data[os.write(in_w, data[:65536]):]
+                    except BrokenPipeError:
+                        data = b""
+                    if not data:
+                        selector.unregister(in_w)
+                        os.close(in_w)
+                    continue
+                chunk = os.read(key.fd, 65536)
+                if chunk:
+                    chunks[key.fd].append(chunk)
+                else:
+                    selector.unregister(key.fd)
+                    os.close(key.fd)
+    return b"".join(chunks[out_r]), b"".join(chunks[err_r])
+
+
+def _text(data: bytes) -> str:
+    # As subprocess's text mode decodes: the locale's encoding, universal newlines.
+    import locale
+
+    text = data.decode(locale.getpreferredencoding(False))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+if __name__ == "__main__":
+    import types
+
+    _preload()
+    _code = _become(_serve(sys.argv[1]))
+    _main = types.ModuleType("__main__")
+    sys.modules["__main__"] = _main
+    exec(compile(_code, "<string>", "exec"), _main.__dict__)
