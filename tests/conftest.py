@@ -159,14 +159,24 @@ def make_widget(tmp_path: Path, render_cache: Callable[..., Path]) -> Callable[.
 
 
 @pytest.fixture(scope="session")
-def cli_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with `kommo` and `kommo-new` commands running this checkout, for PATH."""
+def cli_bin(tmp_path_factory: pytest.TempPathFactory, forked_cli_server: None) -> Path:
+    """A folder with `kommo` and `kommo-new` commands running this checkout, for PATH.
+
+    Each runs as a fork of the worker's forked-CLI server (see tests/forked_cli.py); real/
+    holds the same commands as plain scripts, which they fall back to.
+    """
+    assert _forked_cli is not None
+    _forked_cli.start()
     folder = tmp_path_factory.mktemp("bin")
+    (folder / "real").mkdir()
     for name, function in (("kommo", "main"), ("kommo-new", "new_main")):
-        script = folder / name
-        script.write_text(f"#!{sys.executable}\nfrom kommo_scaffold.cli import {function}\n"
-                          f"{function}()\n", "utf-8")
-        script.chmod(0o755)
+        code = f"from kommo_scaffold.cli import {function}\n{function}()\n"
+        real = folder / "real" / name
+        real.write_text(f"#!{sys.executable}\n{code}", "utf-8")
+        forked = folder / name
+        forked.write_text(forked_cli.client_script(_forked_cli, code, real), "utf-8")
+        for script in (real, forked):
+            script.chmod(0o755)
     return folder
 
 

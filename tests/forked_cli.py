@@ -65,6 +65,12 @@ def _serve(path: str) -> dict[str, Any]:
                 conn, _ = listener.accept()
                 message, fds, _, _ = socket.recv_fds(conn, _MAX_MESSAGE, 3)
                 request = json.loads(message)
+                if _startup_env(request["env"]) != _startup_env(dict(os.environ)):
+                    for fd in fds:
+                        os.close(fd)
+                    conn.send(json.dumps({"fallback": True}).encode())
+                    conn.close()
+                    continue
                 pid = os.fork()
                 if pid == 0:
                     selector.close()
@@ -76,7 +82,7 @@ def _serve(path: str) -> dict[str, Any]:
                     return request
                 for fd in fds:
                     os.close(fd)
-                conn.send(json.dumps(pid).encode())
+                conn.send(json.dumps({"pid": pid}).encode())
                 pidfd = os.pidfd_open(pid)
                 selector.register(pidfd, selectors.EVENT_READ, (conn, pid))
             else:
@@ -99,8 +105,10 @@ def _become(request: dict[str, Any]) -> str:
 
     local.env.clear()
     local.env.update(os.environ)
-    sys.argv = ["-c", *request["args"]]
-    sys.path[0] = ""  # as `python -c` has it: the working folder
+    argv0 = request.get("argv0", "-c")
+    sys.argv = [argv0, *request["args"]]
+    # As the interpreter sets it: the working folder for -c, else the script's folder.
+    sys.path[0] = "" if argv0 == "-c" else os.path.dirname(os.path.realpath(argv0))
     code: str = request["code"]
     return code
 
@@ -111,11 +119,15 @@ class Server:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.process: subprocess.Popen[bytes] | None = None
-        self.env: dict[str, str] = {}
 
-    def _start(self) -> None:
-        path = self.folder / "socket"
-        self.env = dict(os.environ)
+    @property
+    def socket_path(self) -> Path:
+        return self.folder / "socket"
+
+    def start(self) -> None:
+        if self.process is not None:
+            return
+        path = self.socket_path
         self.process = subprocess.Popen([sys.executable, __file__, str(path)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.process.stdout is not None
@@ -136,26 +148,65 @@ class Server:
         """What subprocess.run([python, "-c", code, *args], capture_output=True, text=True,
         cwd=cwd, env=env, input=input_text) gives, from a fork of the server."""
         command = [sys.executable, "-c", code, *args]
-        if self.process is None:
-            self._start()
-        if _startup_env(env) != _startup_env(self.env):
-            return subprocess.run(command, cwd=cwd, env=env, input=input_text,
-                                  capture_output=True, text=True, check=False)
+        self.start()
         request = {"code": code, "args": args, "cwd": str(cwd or os.getcwd()), "env": env}
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as conn:
             try:
-                conn.connect(str(self.folder / "socket"))
+                conn.connect(str(self.socket_path))
                 socket.send_fds(conn, [json.dumps(request).encode()], [in_r, out_w, err_w])
             finally:
                 for fd in (in_r, out_w, err_w):
                     os.close(fd)
-            json.loads(conn.recv(_MAX_MESSAGE))  # the child's pid: it runs
+            if "pid" not in json.loads(conn.recv(_MAX_MESSAGE)):
+                for fd in (in_w, out_r, err_r):
+                    os.close(fd)
+                return subprocess.run(command, cwd=cwd, env=env, input=input_text,
+                                      capture_output=True, text=True, check=False)
             stdout, stderr = _communicate(in_w, out_r, err_r, (input_text or "").encode())
             returncode = json.loads(conn.recv(_MAX_MESSAGE))
         return subprocess.CompletedProcess(command, returncode, _text(stdout), _text(stderr))
+
+
+def client_script(server: Server, code: str, real_script: Path) -> str:
+    """A command (`kommo`, `kommo-new`) for PATH that runs CODE as a fork of the server.
+
+    It hands its own standard streams over, passes Ctrl-C, SIGTERM and SIGHUP on to the run,
+    and ends as the run ended (its exit code, or killed by the same signal). Without the
+    server, or where the environment changes how Python starts, it becomes ``real_script``.
+    """
+    return f"""#!{sys.executable} -IS
+import json, os, signal, socket, sys
+pending = []
+for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(signum, lambda signum, frame: pending.append(signum))
+request = {{"code": {code!r}, "args": sys.argv[1:], "argv0": sys.argv[0],
+           "cwd": os.getcwd(), "env": dict(os.environ)}}
+reply = {{}}
+try:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    conn.connect({str(server.socket_path)!r})
+    socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
+    reply = json.loads(conn.recv({_MAX_MESSAGE}))
+except OSError:
+    pass
+if "pid" not in reply:
+    os.execv(sys.executable, [sys.executable, {str(real_script)!r}, *sys.argv[1:]])
+pid = reply["pid"]
+def forward(signum, frame):
+    os.kill(pid, signum)
+for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(signum, forward)
+for signum in pending:
+    os.kill(pid, signum)
+code = json.loads(conn.recv({_MAX_MESSAGE}))
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+os._exit(code)
+"""
 
 
 def _communicate(in_w: int, out_r: int, err_r: int, data: bytes) -> tuple[bytes, bytes]:
