@@ -64,7 +64,10 @@ def test_path_command_passes_signals_on(tmp_path, cli_bin, signum):
     import conftest
     import forked_cli
 
-    code = "import sys, time; print('ready', flush=True); time.sleep(60)"
+    # Handlers set as kommo's entry points set them (the test's process may ignore SIGINT,
+    # and a child inherits that).
+    code = ("import signal, time; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "print('ready', flush=True); time.sleep(60)")
     real = tmp_path / "real"
     real.write_text(f"#!{sys.executable}\n{code}\n", "utf-8")
     command = tmp_path / "sleeper"
