@@ -31,7 +31,20 @@ def run(action: Callable[[], T]) -> T:
             interrupt.pause("command-reporting")
         interrupt.pause("command-returned")
         return result
-    except ConflictError as error:
+    except KeyboardInterrupt as error:
+        _interrupted(error)
+    except Exception as error:
+        # An interrupt that library code turned into another error, or during whose handling
+        # a clean-up failed (a temporary folder a child process still wrote into): the
+        # interrupt is what happened, and the message says so.
+        cause = interrupt.raised() or _interrupt_behind(error)
+        if cause is not None:
+            _interrupted(cause)
+        _report(error)
+
+
+def _report(error: Exception) -> NoReturn:
+    if isinstance(error, ConflictError):
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         for name in error.files:
             typer.echo(f"  conflict: {name}", err=True)
@@ -39,17 +52,13 @@ def run(action: Callable[[], T]) -> T:
 
         typer.echo(f"(or undo all of it, in the project folder: {UNDO_COMMAND})", err=True)
         raise typer.Exit(error.exit_code) from None
-    except ScaffoldError as error:
+    if isinstance(error, ScaffoldError):
         _fail(str(error), error.exit_code)
-    except KeyboardInterrupt as error:
-        _interrupted(error)
-    except OSError as error:  # a safety net: library code reports these itself
-        cause = _interrupt_behind(error)
-        if cause is not None:  # a clean-up failed while the interrupt went on: report that
-            _interrupted(cause)
+    if isinstance(error, OSError):  # a safety net: library code reports these itself
         _fail(f"{error.filename or 'a file'}: {error.strerror or error}", 1)
-    except RecursionError:
+    if isinstance(error, RecursionError):
         _fail("a folder is nested too deeply to handle", 1)
+    raise error
 
 
 def _interrupted(error: KeyboardInterrupt) -> NoReturn:

@@ -51,6 +51,7 @@ class _State:
         self.raised = False
         self.pending: int | None = None
         self.changed = False
+        self.last: Interrupted | None = None
 
 
 _state = _State()
@@ -63,7 +64,19 @@ def changed() -> None:
 
 def _interrupted(signum: int) -> Interrupted:
     _state.raised = True
-    return Interrupted(signum, COMPLETED if _state.changed else NOTHING_CHANGED)
+    _state.last = Interrupted(signum, COMPLETED if _state.changed else NOTHING_CHANGED)
+    return _state.last
+
+
+def raised() -> Interrupted | None:
+    """The interrupt raised in the last command, if one was.
+
+    Library code may catch it and raise something else instead: pydantic-core, building a
+    validator while copier is imported, reports an interrupt inside its isinstance() probe
+    as a SchemaError. The command then ends with that error, but the interrupt is what
+    happened.
+    """
+    return _state.last if _state.raised else None
 
 
 def _handler(signum: int, _frame: FrameType | None) -> None:
@@ -88,6 +101,7 @@ def handled() -> Iterator[None]:
         return
     previous = {signum: signal.getsignal(signum) for signum in SIGNALS}
     _state.depth, _state.raised, _state.pending, _state.changed = 1, False, None, False
+    _state.last = None
     for signum in SIGNALS:
         signal.signal(signum, _handler)
     try:

@@ -137,3 +137,43 @@ def test_an_oserror_without_an_interrupt_is_reported_as_itself(capsys):
         clirun.run(action)
     assert done.value.exit_code == 1
     assert capsys.readouterr().err.strip() == "error: widget/manifest.json: Permission denied"
+
+
+def test_an_interrupt_pydantic_turns_into_a_schema_error_is_reported_as_the_interrupt(capsys):
+    """Ctrl-C while copier is imported can land in pydantic-core's isinstance() probe, which
+    reports it as a SchemaError with no trace of the interrupt: exit 130, the interrupt's
+    message, no traceback."""
+    import typer
+    from pydantic import ConfigDict
+    from pydantic.dataclasses import dataclass
+
+    from kommo_scaffold import clirun
+
+    class InterruptedProbe(type):
+        def __instancecheck__(cls, obj: object) -> bool:
+            os.kill(os.getpid(), signal.SIGINT)
+            return False
+
+    class Probe(metaclass=InterruptedProbe):
+        pass
+
+    def action() -> None:
+        # The annotation as an object: this module's postponed (string) annotations would
+        # leave pydantic a name it cannot resolve, and no validator to build.
+        built = type("Built", (), {"__annotations__": {"field": Probe}})
+        dataclass(config=ConfigDict(arbitrary_types_allowed=True))(built)
+
+    with pytest.raises(typer.Exit) as done:
+        clirun.run(action)
+    assert done.value.exit_code == 130
+    assert capsys.readouterr().err.strip() == f"error: {interrupt.NOTHING_CHANGED}"
+
+
+def test_an_unexpected_error_without_an_interrupt_is_not_mistaken_for_one():
+    from kommo_scaffold import clirun
+
+    def action() -> None:
+        raise ValueError("a bug")
+
+    with pytest.raises(ValueError, match="a bug"):
+        clirun.run(action)
