@@ -170,7 +170,8 @@ def cli_bin(tmp_path_factory: pytest.TempPathFactory, forked_cli_server: None) -
     folder = tmp_path_factory.mktemp("bin")
     (folder / "real").mkdir()
     for name, function in (("kommo", "main"), ("kommo-new", "new_main")):
-        code = f"from kommo_scaffold.cli import {function}\n{function}()\n"
+        # As the installed console scripts (pyproject.toml) run them.
+        code = f"from kommo_scaffold._entry import {function}\n{function}()\n"
         real = folder / "real" / name
         real.write_text(f"#!{sys.executable}\n{code}", "utf-8")
         forked = folder / name

@@ -105,6 +105,10 @@ def _become(request: dict[str, Any]) -> str:
 
     local.env.clear()
     local.env.update(os.environ)
+    # The standard library's own lazily computed setting that depends on the environment.
+    import tempfile
+
+    tempfile.tempdir = None
     argv0 = request.get("argv0", "-c")
     sys.argv = [argv0, *request["args"]]
     # As the interpreter sets it: the working folder for -c, else the script's folder.

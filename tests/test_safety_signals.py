@@ -1,6 +1,6 @@
 """Signals and concurrent runs: the project is fully as before or fully as after.
 
-The CLI runs in a subprocess. KOMMO_SCAFFOLD_TEST_PAUSE=point:seconds makes it stop at a
+The CLI runs in a process of its own. KOMMO_SCAFFOLD_TEST_PAUSE=point:seconds makes it stop at a
 named point (it prints "kommo-pause: point"), so a signal or a second command arrives at a
 known moment; timed kills over a range cover the moments in between. Every run gets its own
 TMPDIR, which must be empty afterwards (no copier or kommo temporary folders left).
@@ -28,6 +28,18 @@ from kommo_scaffold.interrupt import PAUSE_ENV
 CLI = [sys.executable, "-c", "from kommo_scaffold._entry import main; main()"]
 NEW_CLI = [sys.executable, "-c", "from kommo_scaffold._entry import new_main; new_main()"]
 ADD = ["add-area", "digital_pipeline", "--defaults"]
+
+
+# Tests of what a command does at a named point run `kommo` and `kommo-new` forked from the
+# worker's server (tests/forked_cli.py), which passes signals on; the timed tests, whose
+# first moments are the interpreter's start-up, and those that need the command's own pid
+# or SIGKILL run CLI and NEW_CLI, real interpreters.
+def kommo(cli_bin: Path) -> list[str]:
+    return [str(cli_bin / "kommo")]
+
+
+def kommo_new(cli_bin: Path) -> list[str]:
+    return [str(cli_bin / "kommo-new")]
 
 
 def start(args: list[str], tmpdir: Path, pause: str | None = None,
@@ -133,10 +145,10 @@ AT_EACH_POINT += [("after-copier", signal.SIGHUP), ("mid-write", signal.SIGHUP)]
 
 
 @pytest.mark.parametrize(("point", "signum"), AT_EACH_POINT)
-def test_signal_at_each_point(fresh, states, tmp_path, point, signum):
+def test_signal_at_each_point(fresh, states, tmp_path, point, signum, cli_bin):
     """A signal at each named point: before (nothing written) or after (all written)."""
     tmpdir = tmp_path / "tmp"
-    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause=pause_at(point))
+    process = start([*kommo(cli_bin), *ADD, "-C", str(fresh)], tmpdir, pause=pause_at(point))
     wait_for_pause(process, point)
     process.send_signal(signum)
     code, out, err = finish(process)
@@ -152,10 +164,10 @@ def test_signal_at_each_point(fresh, states, tmp_path, point, signum):
 
 
 @pytest.mark.parametrize("point", ["after-copier", "mid-write"])
-def test_double_ctrl_c(fresh, states, tmp_path, point):
+def test_double_ctrl_c(fresh, states, tmp_path, point, cli_bin):
     """Ctrl-C twice in quick succession: the clean-up still finishes."""
     tmpdir = tmp_path / "tmp"
-    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause=f"{point}:30")
+    process = start([*kommo(cli_bin), *ADD, "-C", str(fresh)], tmpdir, pause=f"{point}:30")
     wait_for_pause(process, point)
     process.send_signal(signal.SIGINT)
     time.sleep(0.02)
@@ -203,13 +215,13 @@ def test_signal_while_copier_waits_for_git(fresh, states, tmp_path):
     assert list((cache / "template-clones").iterdir()) == []  # no half-made clone kept
 
 
-def test_pack_bump_interrupted_between_manifest_and_archive(tmp_path):
+def test_pack_bump_interrupted_between_manifest_and_archive(tmp_path, cli_bin):
     """The bumped manifest and its archive are written together, and the message says so."""
     from check_helpers import W
 
     folder = W(tmp_path / "w").build()
     tmpdir = tmp_path / "tmp"
-    process = start([*CLI, "pack", str(folder), "--bump", "patch"], tmpdir,
+    process = start([*kommo(cli_bin), "pack", str(folder), "--bump", "patch"], tmpdir,
                     pause="pack-mid-write:30")
     wait_for_pause(process, "pack-mid-write")
     process.send_signal(signal.SIGINT)
@@ -223,10 +235,10 @@ def test_pack_bump_interrupted_between_manifest_and_archive(tmp_path):
     assert not [p for p in archives[0].parent.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_edit_while_running_is_never_lost(fresh, states, tmp_path):
+def test_edit_while_running_is_never_lost(fresh, states, tmp_path, cli_bin):
     """An editor's save during the run: nothing written, the file named, the save kept."""
     tmpdir = tmp_path / "tmp"
-    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause="after-copier:2")
+    process = start([*kommo(cli_bin), *ADD, "-C", str(fresh)], tmpdir, pause="after-copier:2")
     wait_for_pause(process, "after-copier")
     style = fresh / "widget" / "style.css"
     saved = style.read_text("utf-8") + "/* saved in the editor meanwhile */\n"
@@ -240,10 +252,10 @@ def test_edit_while_running_is_never_lost(fresh, states, tmp_path):
     assert_no_temp_left(tmpdir)
 
 
-def test_new_file_while_running_at_a_generated_path(fresh, states, tmp_path):
+def test_new_file_while_running_at_a_generated_path(fresh, states, tmp_path, cli_bin):
     """The user creates a file the command is about to create: it is not overwritten."""
     tmpdir = tmp_path / "tmp"
-    process = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause="after-copier:2")
+    process = start([*kommo(cli_bin), *ADD, "-C", str(fresh)], tmpdir, pause="after-copier:2")
     wait_for_pause(process, "after-copier")
     logo = fresh / "widget" / "images" / "logo_dp.png"
     logo.write_bytes(b"my own logo")
@@ -268,12 +280,12 @@ def test_second_command_refused_while_first_runs(fresh, states, tmp_path):
     assert snapshot(fresh) == states["after"]
 
 
-def test_pack_waits_for_a_command_in_its_write_step(fresh, states, tmp_path):
+def test_pack_waits_for_a_command_in_its_write_step(fresh, states, tmp_path, cli_bin):
     """pack never zips a widget half-way through another command's write."""
-    first = start([*CLI, *ADD, "-C", str(fresh)], tmp_path / "tmp", pause="mid-write:2")
+    first = start([*kommo(cli_bin), *ADD, "-C", str(fresh)], tmp_path / "tmp", pause="mid-write:2")
     wait_for_pause(first, "mid-write")
     archive = tmp_path / "widget.zip"
-    packed = subprocess.run([*CLI, "pack", str(fresh), "-o", str(archive), "--force"],
+    packed = subprocess.run([*kommo(cli_bin), "pack", str(fresh), "-o", str(archive), "--force"],
                             capture_output=True, text=True)
     code, _, err = finish(first)
     assert code == 0, err
@@ -284,13 +296,13 @@ def test_pack_waits_for_a_command_in_its_write_step(fresh, states, tmp_path):
             assert zipped.read(name) == (fresh / "widget" / name).read_bytes(), name
 
 
-def test_waiting_command_sees_the_first_ones_result(fresh, states, tmp_path):
+def test_waiting_command_sees_the_first_ones_result(fresh, states, tmp_path, cli_bin):
     """A second command that waits for the lock then sees uncommitted changes: refuses,
     never undoes the first one's work."""
     tmpdir = tmp_path / "tmp"
-    first = start([*CLI, *ADD, "-C", str(fresh)], tmpdir, pause="after-copier:1")
+    first = start([*kommo(cli_bin), *ADD, "-C", str(fresh)], tmpdir, pause="after-copier:1")
     wait_for_pause(first, "after-copier")
-    second = start([*CLI, "remove-area", "settings", "--yes", "-C", str(fresh)], tmpdir)
+    second = start([*kommo(cli_bin), "remove-area", "settings", "--yes", "-C", str(fresh)], tmpdir)
     code, _, err = finish(first)
     assert code == 0, err
     code2, _, err2 = finish(second)
@@ -298,11 +310,11 @@ def test_waiting_command_sees_the_first_ones_result(fresh, states, tmp_path):
     assert snapshot(fresh) == states["after"]
 
 
-def test_stale_lock_file_does_not_block(fresh):
+def test_stale_lock_file_does_not_block(fresh, cli_bin):
     """A lock file left by a killed command (a dead pid) is not in the way."""
     lock = fresh / ".git" / "kommo-scaffold.lock"
     lock.write_text("999999\n", "ascii")
-    done = subprocess.run([*CLI, *ADD, "-C", str(fresh)], capture_output=True, text=True)
+    done = subprocess.run([*kommo(cli_bin), *ADD, "-C", str(fresh)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert lock.read_text("ascii") == ""  # released
 
@@ -340,11 +352,11 @@ def assert_new_clean(parent: Path, dest: Path, code: int, err: str) -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-def test_new_signal_before_move(tmp_path, signum):
+def test_new_signal_before_move(tmp_path, signum, cli_bin):
     tmpdir, parent = tmp_path / "tmp", tmp_path / "out"
     parent.mkdir()
     dest = parent / "w"
-    process = start([*NEW_CLI, str(dest), "--defaults"], tmpdir,
+    process = start([*kommo_new(cli_bin), str(dest), "--defaults"], tmpdir,
                     pause="new-before-move:30")
     wait_for_pause(process, "new-before-move")
     process.send_signal(signum)
@@ -356,12 +368,12 @@ def test_new_signal_before_move(tmp_path, signum):
 
 
 @pytest.mark.parametrize("point", ["command-reporting", IGNORED_AT])
-def test_new_signal_after_creating(tmp_path, point):
+def test_new_signal_after_creating(tmp_path, point, cli_bin):
     """Ctrl-C once the project is in place: it stays, and the message says it completed."""
     tmpdir, parent = tmp_path / "tmp", tmp_path / "out"
     parent.mkdir()
     dest = parent / "w"
-    process = start([*NEW_CLI, str(dest), "--defaults"], tmpdir, pause=pause_at(point))
+    process = start([*kommo_new(cli_bin), str(dest), "--defaults"], tmpdir, pause=pause_at(point))
     wait_for_pause(process, point)
     process.send_signal(signal.SIGINT)
     code, out, err = finish(process)
@@ -388,14 +400,16 @@ def test_new_timed_ctrl_c(tmp_path, delay):
     assert_no_temp_left(tmpdir)
 
 
-def test_two_kommo_new_into_one_folder(tmp_path):
+def test_two_kommo_new_into_one_folder(tmp_path, cli_bin):
     """Two kommo-new at once into the same folder: one makes it, the other refuses in one
     line; the winner's project is complete and nothing is left over."""
     tmpdir, parent = tmp_path / "tmp", tmp_path / "out"
     parent.mkdir()
     dest = parent / "w"
-    first = start([*NEW_CLI, str(dest), "--defaults"], tmpdir, pause="new-before-move:2")
-    second = start([*NEW_CLI, str(dest), "--defaults", "-d", "widget_name=Other"], tmpdir)
+    first = start([*kommo_new(cli_bin), str(dest), "--defaults"], tmpdir,
+                  pause="new-before-move:2")
+    second = start([*kommo_new(cli_bin), str(dest), "--defaults", "-d", "widget_name=Other"],
+                   tmpdir)
     results = [finish(first), finish(second)]
     codes = sorted(code for code, _, _ in results)
     assert codes[0] == 0 and codes[1] != 0, results
