@@ -108,9 +108,13 @@ def run_cli(*args: str, cwd: Path | None = None, input_text: str | None = None,
                     input_text=input_text, env=env)
 
 
-@pytest.fixture(scope="session")
+_render: Callable[[str, dict[str, Any]], Path] | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
 def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """render_cache(name, answers): a cached render of a project, to copy, never to edit."""
+    global _render
     from kommo_scaffold import generate, store
 
     base = tmp_path_factory.getbasetemp()
@@ -136,7 +140,15 @@ def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path
                 shutil.rmtree(staging)
         return ready
 
+    _render = render
     return render
+
+
+def rendered(dest: Path, answers: dict[str, Any]) -> Path:
+    """A project of these answers at ``dest`` (whose name is the widget's default name): a
+    copy of the run's cached render, so module fixtures of every worker share one render."""
+    assert _render is not None, "the render_cache fixture is session-wide and autouse"
+    return copy_project(_render(dest.name, answers), dest)
 
 
 def copy_project(source: Path, dest: Path) -> Path:

@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import rendered
 from http_helpers import Stub
-
-from kommo_scaffold import generate
 
 pytestmark = pytest.mark.skipif(shutil.which("php") is None,
                                 reason="php is not installed (CI installs php-cli)")
@@ -75,8 +74,7 @@ def free_port() -> int:
 def make_project(dest: Path, **answers: Any) -> Path:
     """Generate a widget project (as make_widget does, but usable in module fixtures)."""
     answers.setdefault("widget_code", "backend_test")
-    generate.create(dest, answers, defaults=True)
-    return dest
+    return rendered(dest, answers)
 
 
 @dataclass

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import rendered
 from dev_helpers import dev_session
 from http_helpers import QuietHandler, local_server
 
-from kommo_scaffold import areas, generate
+from kommo_scaffold import areas
 from kommo_scaffold.dev import project
 from kommo_scaffold.dev.libs import PreviewLibs
 
@@ -132,9 +133,8 @@ def preview(browser, preview_libs) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def all_areas(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("all-areas") / "widget"
-    generate.create(path, {"locations": list(areas.AREA_CODES)}, defaults=True)
-    return path
+    return rendered(tmp_path_factory.mktemp("all-areas") / "widget",
+                    {"locations": list(areas.AREA_CODES)})
 
 
 def _copy(source: Path, target: Path) -> Path:

@@ -9,9 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import tool, user_git
+from conftest import rendered, tool, user_git
 
-from kommo_scaffold import areas, generate, update
+from kommo_scaffold import areas, update
 
 pytestmark = pytest.mark.skipif(tool("node") is None, reason="node is not installed")
 
@@ -31,10 +31,8 @@ def node_test(project: Path) -> tuple[int, list[str], list[str], str]:
 
 @pytest.fixture(scope="module")
 def all_areas(tmp_path_factory) -> Path:
-    project = tmp_path_factory.mktemp("all") / "widget"
-    generate.create(project, {"locations": list(areas.AREA_CODES),
-                              "locales": list(areas.LOCALES)}, defaults=True)
-    return project
+    return rendered(tmp_path_factory.mktemp("all") / "widget",
+                    {"locations": list(areas.AREA_CODES), "locales": list(areas.LOCALES)})
 
 
 @pytest.mark.parametrize("code", areas.AREA_CODES)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_cli, user_git
+from conftest import rendered, run_cli, user_git
 
-from kommo_scaffold import engine, generate, reanswer, store
+from kommo_scaffold import engine, reanswer, store
 from kommo_scaffold.errors import ScaffoldError, UsageError
 from kommo_scaffold.gitutil import commit_all, git, status_lines
 
@@ -24,7 +24,7 @@ def never(_: list[str]) -> bool:
 def make(dest: Path, **answers: object) -> Path:
     answers.setdefault("locations", BACKEND)
     answers.setdefault("backend_url", "https://old.example/kommo/")
-    generate.create(dest, dict(answers), defaults=True)
+    rendered(dest, dict(answers))
     script = dest / "widget" / "script.js"
     text = script.read_text("utf-8")
     anchor = "      render: function () {\n"

@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import user_git
+from conftest import rendered, user_git
 from test_update import snapshot
 
 from kommo_scaffold.interrupt import PAUSE_ENV
@@ -67,10 +67,8 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def states(tmp_path_factory) -> dict[str, object]:
     """A project before add-area digital_pipeline, and its state after an undisturbed run."""
-    from kommo_scaffold import generate
-
-    base = tmp_path_factory.mktemp("signal-base") / "widget"
-    generate.create(base, {"locations": ["lcard", "settings"]}, defaults=True)
+    base = rendered(tmp_path_factory.mktemp("signal-base") / "widget",
+                    {"locations": ["lcard", "settings"]})
     done_copy = base.parent / "done"
     shutil.copytree(base, done_copy, symlinks=True)
     result = subprocess.run([*CLI, *ADD, "-C", str(done_copy)], capture_output=True,

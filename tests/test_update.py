@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_cli, user_git
+from conftest import rendered, run_cli, user_git
 from PIL import Image
 from widget_assertions import assert_valid_widget, load_json
 
@@ -149,14 +149,12 @@ def edited_widget(_edited_bases, tmp_path_factory, tmp_path):
     Generating is the slow part, so each set of locations is generated and edited once per
     module and copied (with its git history) for every test.
     """
-    from kommo_scaffold import generate
 
     def make(locations: list[str]) -> Path:
         key = tuple(locations)
         if key not in _edited_bases:
-            base = tmp_path_factory.mktemp("edited-base") / "widget"
-            generate.create(base, {"locations": locations, "locales": ["en", "ru"]},
-                            defaults=True)
+            base = rendered(tmp_path_factory.mktemp("edited-base") / "widget",
+                            {"locations": locations, "locales": ["en", "ru"]})
             edit_like_a_user(base)
             _edited_bases[key] = base
         project = tmp_path / "widget"

@@ -1,7 +1,8 @@
 """Verify a generated widget project with real tools, against the area catalog.
 
-JSON files are parsed, script.js goes through `node --check` and is loaded by a node harness
-the way Kommo loads it, logos are opened with Pillow, PHP files go through `php -l`.
+JSON files are parsed, script.js is compiled and loaded by a node harness the way Kommo
+loads it (V8 in script mode, as a browser runs it: a syntax error fails the harness), logos
+are opened with Pillow, PHP files go through `php -l`.
 """
 
 from __future__ import annotations
@@ -133,9 +134,8 @@ def assert_valid_widget(project: Path, allowed_warnings: frozenset[str] = frozen
         for loc in files:
             assert load_json(widget / "i18n" / f"{loc}.json")["widget"]["ai_agent_description"]
 
-    # script.js: valid JS, an AMD module with exactly the callbacks the areas need
-    subprocess.run(["node", "--check", str(widget / "script.js")], check=True,
-                   capture_output=True)
+    # script.js: valid JS (the harness compiles it), an AMD module with exactly the
+    # callbacks the areas need
     facts = widget_facts(project)
     assert facts["returnsWidget"]
     assert sorted(facts["callbacks"]) == sorted(areas.callbacks_for(locations))
