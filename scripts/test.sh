@@ -30,4 +30,7 @@ workers=$(( ($(nproc) * 3 + 1) / 2 ))
 # The suite starts hundreds of Python processes: let them keep compiled modules (__pycache__,
 # pytest's rewritten test modules) even where the machine switches that off.
 unset PYTHONDONTWRITEBYTECODE
-exec "$python" -m pytest -q -n "$workers" --dist worksteal "$@"
+# The suite needs no pytest plugin but xdist; others installed on the machine would only add
+# to every worker's start-up (and some to the end of the run).
+export PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
+exec "$python" -m pytest -p xdist -q -n "$workers" --dist worksteal "$@"

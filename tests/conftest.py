@@ -7,6 +7,11 @@ git sees no global identity (the generator must cope with that).
 Rendering a project is the slow part of most tests, so `make_widget` renders each set of
 answers once per run (shared by the pytest-xdist workers, under a lock) and hands every test
 its own copy, git history included.
+
+`run_cli`, `python_c` and the `kommo`/`kommo-new` commands of `cli_bin` run the CLI in a
+process forked from one that has already imported kommo_scaffold and copier
+(tests/forked_cli.py, which says what a fork cannot reproduce and where real interpreters
+are used instead).
 """
 
 from __future__ import annotations
@@ -193,10 +198,18 @@ def cli_bin(tmp_path_factory: pytest.TempPathFactory, forked_cli_server: None) -
     return folder
 
 
+def user_path(cli_bin: Path) -> str:
+    """PATH as a user of this installation has it: this checkout's kommo first, then the
+    interpreter's own scripts (copier), as in a virtual environment, ahead of any version
+    manager's shims, which would start a shell and a resolver before each of them."""
+    return os.pathsep.join([str(cli_bin), str(Path(sys.executable).parent),
+                            os.environ.get("PATH", "")])
+
+
 def shell(command: str, cwd: Path, cli_bin: Path, env: dict[str, str] | None = None,
           timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run a command line as a user would type it, with this checkout's kommo on PATH."""
-    path = os.pathsep.join([str(cli_bin), os.environ.get("PATH", "")])
+    path = user_path(cli_bin)
     return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **USER_GIT_ENV, "PATH": path, **(env or {})},
                           stdin=subprocess.DEVNULL, timeout=timeout, check=False)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, USER_GIT_ENV, copy_project, shell, user_git
+from conftest import REPO, USER_GIT_ENV, copy_project, shell, user_git, user_path
 
 BLOCK = re.compile(r"(?:<!-- example:(?P<options>[^>]*)-->[ \t]*\n)?"
                    r"```(?:sh|bash|shell)\n(?P<code>.*?)```", re.S)
@@ -188,7 +188,7 @@ def with_servers(script: str) -> tuple[str, list[str]]:
 
 def run_script(script: str, cwd: Path, cli_bin: Path) -> subprocess.CompletedProcess[str]:
     script, prefix = with_servers(script)
-    path = os.pathsep.join([str(cli_bin), os.environ.get("PATH", "")])
+    path = user_path(cli_bin)
     process = subprocess.Popen(
         [*prefix, "bash", "-c", "set -euo pipefail\n" + script], cwd=cwd,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
