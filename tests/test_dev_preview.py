@@ -46,11 +46,12 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Chromium for one test. Playwright's sync API keeps an asyncio loop running while it is
-    started, which would break other tests (copier's prompts call asyncio.run): so it never
-    outlives the test."""
+    """Chromium for this module's tests, each in a context of its own. Playwright's sync API
+    keeps an asyncio loop running while it is started, which would break an in-process
+    prompt (prompt_toolkit calls asyncio.run): so it never outlives the module, whose tests
+    prompt for nothing, and pytest ends a module's fixtures before another module's test."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -9,6 +9,7 @@ rule fails this test. The good answers pass both, so the harness can tell them a
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,19 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("template") / "widget"
     shutil.copytree(TEMPLATE, root, ignore=shutil.ignore_patterns("__pycache__"))
     return root
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled_once() -> Iterator[None]:
+    """Each Jinja source of copier.yml compiled once for the module, as kommo's own copier
+    runs do: these 60 runs would otherwise compile the same few hundred validators and
+    defaults again each time. Compiling is a pure function of the source (renders from
+    compiled code are compared with fresh ones in tests/test_compilecache.py), so what is
+    tested is still copier's own validation."""
+    from kommo_scaffold import reuse
+
+    with reuse.compiled_once():
+        yield
 
 
 def copier_copy(template: Path, dest: Path, data: dict[str, Any]) -> None:
