@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import rendered, user_git
+from conftest import python_c, rendered, user_git
 from test_update import snapshot
 
 from kommo_scaffold.interrupt import PAUSE_ENV
@@ -71,8 +71,7 @@ def states(tmp_path_factory) -> dict[str, object]:
                     {"locations": ["lcard", "settings"]})
     done_copy = base.parent / "done"
     shutil.copytree(base, done_copy, symlinks=True)
-    result = subprocess.run([*CLI, *ADD, "-C", str(done_copy)], capture_output=True,
-                            text=True)
+    result = python_c(CLI[2], *ADD, "-C", str(done_copy))
     assert result.returncode == 0, result.stderr
     # snapshot() hashes relative paths only, so the copy's state is the after-state.
     return {"base": base, "before": snapshot(base), "after": snapshot(done_copy)}
