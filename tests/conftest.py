@@ -106,6 +106,15 @@ def python_c(code: str, *args: str, cwd: Path | None = None, input_text: str | N
     return _forked_cli.run(code, list(args), cwd, full_env, input_text)
 
 
+COPIER = "from copier.__main__ import CopierApp\nCopierApp.run()\n"  # its console script
+
+
+def run_copier(*args: str, cwd: Path, env: dict[str, str] | None = None
+               ) -> subprocess.CompletedProcess[str]:
+    """Run plain copier's CLI (no kommo code runs) in a process of its own."""
+    return python_c(COPIER, *args, cwd=cwd, env=env)
+
+
 def run_cli(*args: str, cwd: Path | None = None, input_text: str | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real `kommo` CLI in a process of its own (as a user would)."""
@@ -177,7 +186,7 @@ def make_widget(tmp_path: Path, render_cache: Callable[..., Path]) -> Callable[.
 
 @pytest.fixture(scope="session")
 def cli_bin(tmp_path_factory: pytest.TempPathFactory, forked_cli_server: None) -> Path:
-    """A folder with `kommo` and `kommo-new` commands running this checkout, for PATH.
+    """A folder with `kommo` and `kommo-new` running this checkout, and `copier`, for PATH.
 
     Each runs as a fork of the worker's forked-CLI server (see tests/forked_cli.py); real/
     holds the same commands as plain scripts, which they fall back to.
@@ -186,9 +195,11 @@ def cli_bin(tmp_path_factory: pytest.TempPathFactory, forked_cli_server: None) -
     _forked_cli.start()
     folder = tmp_path_factory.mktemp("bin")
     (folder / "real").mkdir()
-    for name, function in (("kommo", "main"), ("kommo-new", "new_main")):
-        # As the installed console scripts (pyproject.toml) run them.
-        code = f"from kommo_scaffold._entry import {function}\n{function}()\n"
+    # As the installed console scripts run them (kommo's pyproject.toml, copier's).
+    commands = {name: f"from kommo_scaffold._entry import {function}\n{function}()\n"
+                for name, function in (("kommo", "main"), ("kommo-new", "new_main"))}
+    commands["copier"] = COPIER
+    for name, code in commands.items():
         real = folder / "real" / name
         real.write_text(f"#!{sys.executable}\n{code}", "utf-8")
         forked = folder / name

@@ -4,15 +4,13 @@ user text safely, and grows with plain `copier update`."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import USER_GIT_ENV, user_git
+from conftest import USER_GIT_ENV, run_copier, user_git
 from test_backend import SECRET, PhpServer, dp_body, make_project
 
 from kommo_scaffold.areas import AREA_BY_CODE, AREA_CODES, BACKEND_AREAS
@@ -158,11 +156,9 @@ def test_copier_update_adds_the_dp_route(tmp_path: Path) -> None:
     sms_hook.write_text(edited, "utf-8")
     user_git(project, "commit", "-qam", "My SMS provider")
 
-    result = subprocess.run(
-        [sys.executable, "-m", "copier", "update", "--defaults", "--skip-answered",
-         "-d", "locations=[lcard, sms, digital_pipeline]"],
-        cwd=project, capture_output=True, text=True, check=False,
-        env={**os.environ, **USER_GIT_ENV})
+    result = run_copier("update", "--defaults", "--skip-answered",
+                        "-d", "locations=[lcard, sms, digital_pipeline]",
+                        cwd=project, env=USER_GIT_ENV)
     assert result.returncode == 0, result.stderr
 
     assert {"src/Dp.php", "hooks/dp.php"} <= php_files(project)

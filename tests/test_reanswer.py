@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import rendered, run_cli, user_git
+from conftest import rendered, run_cli, run_copier, user_git
 
 from kommo_scaffold import engine, reanswer, store
 from kommo_scaffold.errors import ScaffoldError, UsageError
@@ -165,15 +165,11 @@ def test_uncommitted_changes_are_refused_by_cli(tmp_path: Path) -> None:
 
 def test_plain_copier_update_is_the_equivalent(tmp_path: Path) -> None:
     """`copier update --defaults -d backend_url=...` moves the derived URLs the same way."""
-    import subprocess
-    import sys
 
     project = make(tmp_path / "w")
-    done = subprocess.run([sys.executable, "-c", "from copier._cli import CopierApp; "
-                           "CopierApp.run()", "update", "--defaults", "--quiet",
-                           "-d", "backend_url=https://new.example", "--vcs-ref",
-                           str(recorded(project)["_commit"])],
-                          cwd=project, capture_output=True, text=True, check=False)
+    done = run_copier("update", "--defaults", "--quiet",
+                      "-d", "backend_url=https://new.example", "--vcs-ref",
+                      str(recorded(project)["_commit"]), cwd=project)
     assert done.returncode == 0, done.stderr
     assert manifest(project)["dp"]["webhook_url"] == "https://new.example/dp"
     assert USER_LINE in (project / "widget" / "script.js").read_text("utf-8")

@@ -13,12 +13,11 @@ import io
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import rendered, run_cli, user_git
+from conftest import rendered, run_cli, run_copier, user_git
 from PIL import Image
 from widget_assertions import assert_valid_widget, load_json
 
@@ -231,10 +230,8 @@ def test_add_area_in_current_directory(edited_widget):
 def test_plain_copier_update_adds_an_area(edited_widget):
     """Plain `copier update` (no --trust, no kommo) adds an area and keeps every edit."""
     project = edited_widget(["lcard", "settings"])
-    done = subprocess.run(
-        [sys.executable, "-m", "copier", "update", "--defaults",
-         "-d", "locations=[lcard, settings, digital_pipeline]"],
-        cwd=project, capture_output=True, text=True, check=False)
+    done = run_copier("update", "--defaults",
+                      "-d", "locations=[lcard, settings, digital_pipeline]", cwd=project)
     assert done.returncode == 0, done.stderr
     assert_area_arrived(project, "digital_pipeline")
     assert_edits_survived(project)

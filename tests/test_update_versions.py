@@ -7,15 +7,13 @@ new line in script.js, a new question with a default and a new file that uses it
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, run_cli, user_git
+from conftest import REPO, run_cli, run_copier, user_git
 from test_update import (
     assert_area_arrived,
     assert_edits_survived,
@@ -165,12 +163,11 @@ def test_plain_copier_on_second_machine_after_sync_template(machine, tmp_path):
     home_b = machine("b", "1.1.0")
     clone = tmp_path / "clone"
     user_git(tmp_path, "clone", "-q", str(made), str(clone))
-    env = {**os.environ, "HOME": str(home_b)}
-    copier = [sys.executable, "-m", "copier", "update", "--defaults"]
-    missing = subprocess.run(copier, cwd=clone, capture_output=True, text=True, env=env)
+    env = {"HOME": str(home_b)}
+    missing = run_copier("update", "--defaults", cwd=clone, env=env)
     assert missing.returncode != 0  # copier alone cannot find ~/.kommo-scaffold/template
     store.sync()  # what `kommo sync-template` does
-    done = subprocess.run(copier, cwd=clone, capture_output=True, text=True, env=env)
+    done = run_copier("update", "--defaults", cwd=clone, env=env)
     assert done.returncode == 0, done.stderr
     assert answers_of(clone)["_commit"] == "v1.1.0"
     assert_edits_survived(clone)
