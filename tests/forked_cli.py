@@ -8,8 +8,9 @@ streams, working folder, environment and argv, and runs CODE as the main program
 status, atexit, threads, uncaught exceptions and Ctrl-C end it as they end `python -c`.
 
 A fork cannot reproduce how an interpreter starts, so runs whose environment changes that
-(PYTHON* or locale variables) get a real interpreter. The signal, terminal (pexpect) and
-docs-example tests run real interpreters too, and so cover start-up and lazy imports.
+(PYTHON* or locale variables) get a real interpreter. The timed-signal tests (whose first
+moments are the interpreter's start-up and kommo's lazy imports), the terminal (pexpect)
+tests and the `kommo dev` walk-through run real interpreters too.
 """
 
 from __future__ import annotations
