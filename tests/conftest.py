@@ -42,6 +42,12 @@ USER_GIT_ENV = {
 }
 
 
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test run's folder, shared by all pytest-xdist workers (each has a folder in it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
@@ -54,10 +60,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     os.environ["XDG_CONFIG_HOME"] = str(home / ".config")
     # kommo's cache (compiled templates, the preview's libraries) is shared by the
     # pytest-xdist workers: it is in the run's folder.
-    run_folder = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        run_folder = run_folder.parent
-    os.environ["KOMMO_SCAFFOLD_CACHE"] = str(run_folder / "kommo-cache")
+    os.environ["KOMMO_SCAFFOLD_CACHE"] = str(run_folder(tmp_path_factory) / "kommo-cache")
     os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
     # pexpect is no terminal emulator: it never answers the cursor-position request that
     # prompt_toolkit sends, which then waits a second for the answer after every question.
@@ -99,11 +102,8 @@ def python_c(code: str, *args: str, cwd: Path | None = None, input_text: str | N
              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`python -c CODE ARGS...` with output captured, as a process forked from one that has
     already imported kommo_scaffold and copier (see tests/forked_cli.py)."""
-    full_env = {**os.environ, **(env or {})}
-    if _forked_cli is None:
-        return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, input=input_text,
-                              capture_output=True, text=True, env=full_env, check=False)
-    return _forked_cli.run(code, list(args), cwd, full_env, input_text)
+    assert _forked_cli is not None, "the forked_cli_server fixture is session-wide and autouse"
+    return _forked_cli.run(code, list(args), cwd, {**os.environ, **(env or {})}, input_text)
 
 
 COPIER = "from copier.__main__ import CopierApp\nCopierApp.run()\n"  # its console script
@@ -131,10 +131,7 @@ def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path
     global _render
     from kommo_scaffold import generate, store
 
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # the run's folder, shared by all workers
-    cache = base / "render-cache"
+    cache = run_folder(tmp_path_factory) / "render-cache"
     cache.mkdir(exist_ok=True)
 
     def render(name: str, answers: dict[str, Any]) -> Path:

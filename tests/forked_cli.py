@@ -56,6 +56,7 @@ def _serve(path: str) -> dict[str, Any]:
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, "accept")
     selector.register(0, selectors.EVENT_READ, "stdin")  # EOF: the pytest worker is gone
+    own_startup_env = _startup_env(dict(os.environ))
     os.write(1, b"ready\n")
     while True:
         for key, _ in selector.select():
@@ -66,7 +67,7 @@ def _serve(path: str) -> dict[str, Any]:
                 conn, _ = listener.accept()
                 message, fds, _, _ = socket.recv_fds(conn, _MAX_MESSAGE, 3)
                 request = json.loads(message)
-                if _startup_env(request["env"]) != _startup_env(dict(os.environ)):
+                if _startup_env(request["env"]) != own_startup_env:
                     for fd in fds:
                         os.close(fd)
                     conn.send(json.dumps({"fallback": True}).encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -17,17 +18,11 @@ PROBE = ("import os, sys; print(sys.argv, os.getcwd(), os.environ.get('PROBE'), 
 def test_forked_run_matches_a_real_interpreter(tmp_path, code):
     forked = python_c(PROBE, code, "ä b", cwd=tmp_path, env={"PROBE": "ü"}, input_text="in\r\n")
     real = subprocess.run([sys.executable, "-c", PROBE, code, "ä b"], cwd=tmp_path,
-                          env={**forked_env(), "PROBE": "ü"}, input="in\r\n",
+                          env={**os.environ, "PROBE": "ü"}, input="in\r\n",
                           capture_output=True, text=True, check=False)
     assert (forked.returncode, forked.stdout, forked.stderr) == \
         (real.returncode, real.stdout, real.stderr)
     assert forked.returncode == int(code)
-
-
-def forked_env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
 
 
 @pytest.mark.parametrize(("code", "expected"), [

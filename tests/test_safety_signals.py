@@ -25,7 +25,8 @@ from test_update import snapshot
 
 from kommo_scaffold.interrupt import PAUSE_ENV
 
-CLI = [sys.executable, "-c", "from kommo_scaffold._entry import main; main()"]
+ENTRY = "from kommo_scaffold._entry import main; main()"  # as the `kommo` console script
+CLI = [sys.executable, "-c", ENTRY]
 NEW_CLI = [sys.executable, "-c", "from kommo_scaffold._entry import new_main; new_main()"]
 ADD = ["add-area", "digital_pipeline", "--defaults"]
 
@@ -71,7 +72,7 @@ def states(tmp_path_factory) -> dict[str, object]:
                     {"locations": ["lcard", "settings"]})
     done_copy = base.parent / "done"
     shutil.copytree(base, done_copy, symlinks=True)
-    result = python_c(CLI[2], *ADD, "-C", str(done_copy))
+    result = python_c(ENTRY, *ADD, "-C", str(done_copy))
     assert result.returncode == 0, result.stderr
     # snapshot() hashes relative paths only, so the copy's state is the after-state.
     return {"base": base, "before": snapshot(base), "after": snapshot(done_copy)}
