@@ -99,7 +99,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    kommo = [sys.executable, "-c", "from kommo_scaffold.cli import main; main()"]
+    kommo = [sys.executable, "-c", "from kommo_scaffold.cli.app import main; main()"]
     ok = True
     with tempfile.TemporaryDirectory(prefix="kommo-bench-check-") as tmp:
         root = Path(tmp)
@@ -128,7 +128,7 @@ def main() -> int:
         os.environ["HOME"] = str(root / "home")
         (root / "home").mkdir()
         from kommo_scaffold import check as checker
-        from kommo_scaffold import generate
+        from kommo_scaffold.scaffold import generate
 
         project = root / "generated"
         generate.create(project, {}, defaults=True)

@@ -36,7 +36,7 @@ def run_check(target: Path) -> tuple[float, float, int, str]:
     """Wall seconds, peak RSS (MB), exit code and stderr of `kommo check TARGET`."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from kommo_scaffold.cli import main; main()", "check",
+        [sys.executable, "-c", "from kommo_scaffold.cli.app import main; main()", "check",
          str(target)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(REPO)})

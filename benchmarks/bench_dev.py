@@ -51,7 +51,7 @@ def time_ready(project: Path, env: dict[str, str]) -> float:
     port = free_port()
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from kommo_scaffold.cli import main; main()", "dev", "--port",
+        [sys.executable, "-c", "from kommo_scaffold.cli.app import main; main()", "dev", "--port",
          str(port)], cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while True:
@@ -153,10 +153,11 @@ def main() -> int:
         os.environ["PYTHONPATH"] = os.pathsep.join(
             filter(None, [str(repo), os.environ.get("PYTHONPATH")]))
         sys.path.insert(0, str(repo))
-        from kommo_scaffold import areas, generate
-        from kommo_scaffold.dev import project as dev_project
+        from kommo_scaffold.catalog import areas
+        from kommo_scaffold.dev import workspace as dev_project
         from kommo_scaffold.dev.libs import PreviewLibs
         from kommo_scaffold.dev.session import DevSession
+        from kommo_scaffold.scaffold import generate
 
         project = root / "widget"
         generate.create(project, {"locations": list(areas.AREA_CODES)}, defaults=True)

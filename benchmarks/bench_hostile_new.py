@@ -20,7 +20,7 @@ from pathlib import Path
 MAX_SECONDS = 10.0
 MAX_RSS_MB = 500
 REPO = Path(__file__).resolve().parent.parent
-NEW = [sys.executable, "-c", "from kommo_scaffold._entry import new_main; new_main()"]
+NEW = [sys.executable, "-c", "from kommo_scaffold.cli.entry import new_main; new_main()"]
 
 
 def _alias_bomb() -> str:
@@ -99,7 +99,7 @@ def main() -> int:
                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
                                                            os.environ.get("PYTHONPATH")]))}
         sync = subprocess.run([sys.executable, "-c",
-                               "from kommo_scaffold.cli import main; main()", "sync-template"],
+                               "from kommo_scaffold.cli.app import main; main()", "sync-template"],
                               env=env, capture_output=True, text=True)
         if sync.returncode != 0:
             raise SystemExit(f"sync-template failed: {sync.stderr}")

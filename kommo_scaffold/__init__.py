@@ -25,12 +25,12 @@ _HOMES = {
     "ConflictError": "errors",
     "ScaffoldError": "errors",
     "UsageError": "errors",
-    "add_area": "update",
+    "add_area": "scaffold.update",
     "check_path": "check",
-    "create": "generate",
-    "pack": "pack",
-    "remove_area": "update",
-    "upgrade": "update",
+    "create": "scaffold.generate",
+    "pack": "check.pack",
+    "remove_area": "scaffold.update",
+    "upgrade": "scaffold.update",
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from PIL import Image
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
 
 
 def generated_warnings_ok(report: Any) -> list[str]:

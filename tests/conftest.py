@@ -118,7 +118,7 @@ def run_copier(*args: str, cwd: Path, env: dict[str, str] | None = None
 def run_cli(*args: str, cwd: Path | None = None, input_text: str | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real `kommo` CLI in a process of its own (as a user would)."""
-    return python_c("from kommo_scaffold.cli import main; main()", *args, cwd=cwd,
+    return python_c("from kommo_scaffold.cli.app import main; main()", *args, cwd=cwd,
                     input_text=input_text, env=env)
 
 
@@ -129,7 +129,8 @@ _render: Callable[[str, dict[str, Any]], Path] | None = None
 def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """render_cache(name, answers): a cached render of a project, to copy, never to edit."""
     global _render
-    from kommo_scaffold import generate, store
+    from kommo_scaffold.engine import store
+    from kommo_scaffold.scaffold import generate
 
     cache = run_folder(tmp_path_factory) / "render-cache"
     cache.mkdir(exist_ok=True)
@@ -193,7 +194,7 @@ def cli_bin(tmp_path_factory: pytest.TempPathFactory, forked_cli_server: None) -
     folder = tmp_path_factory.mktemp("bin")
     (folder / "real").mkdir()
     # As the installed console scripts run them (kommo's pyproject.toml, copier's).
-    commands = {name: f"from kommo_scaffold._entry import {function}\n{function}()\n"
+    commands = {name: f"from kommo_scaffold.cli.entry import {function}\n{function}()\n"
                 for name, function in (("kommo", "main"), ("kommo-new", "new_main"))}
     commands["copier"] = COPIER
     for name, code in commands.items():

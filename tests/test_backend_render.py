@@ -13,7 +13,7 @@ import pytest
 from conftest import USER_GIT_ENV, run_copier, user_git
 from test_backend import SECRET, PhpServer, dp_body, make_project
 
-from kommo_scaffold.areas import AREA_BY_CODE, AREA_CODES, BACKEND_AREAS
+from kommo_scaffold.catalog.areas import AREA_BY_CODE, AREA_CODES, BACKEND_AREAS
 
 needs_php = pytest.mark.skipif(shutil.which("php") is None,
                                reason="php is not installed (CI installs php-cli)")

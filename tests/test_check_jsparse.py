@@ -13,7 +13,7 @@ import subprocess
 import pytest
 from conftest import tool
 
-from kommo_scaffold.jsparse import JSSyntaxError, parse_module
+from kommo_scaffold.check.js.parser import JSSyntaxError, parse_module
 
 LONG_LINE = "var big = [" + ",".join(str(i) for i in range(30000)) + "];\n"
 

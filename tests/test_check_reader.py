@@ -14,7 +14,8 @@ import pytest
 from check_helpers import W
 from conftest import run_cli
 
-from kommo_scaffold import check, pack
+from kommo_scaffold import check
+from kommo_scaffold.check import pack
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-WIDGET\n"
 

@@ -7,7 +7,8 @@ import pytest
 from check_helpers import SCRIPT, W, callbacks_js
 from conftest import run_cli
 
-from kommo_scaffold import areas, check
+from kommo_scaffold import check
+from kommo_scaffold.catalog import areas
 
 
 def report_for(tmp_path, script: str | bytes, files: dict[str, str] | None = None

@@ -8,8 +8,10 @@ import yaml
 from conftest import TEMPLATE
 from jinja2 import Environment, FileSystemLoader
 
-from kommo_scaffold import answers, check, version
+from kommo_scaffold import check
+from kommo_scaffold.catalog import version
 from kommo_scaffold.errors import UsageError
+from kommo_scaffold.scaffold import answers
 
 VALID = ["1", "1.0", "1.0.0", "0.0.1", "12.345.6789", "1.02.3"]
 INVALID = ["", "1.2.3.4", "v1.0.0", "1.0.0-beta", "1..0", ".1", "1.", "1.0.0\n", " 1.0.0",

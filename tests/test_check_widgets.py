@@ -12,7 +12,8 @@ import pytest
 from check_helpers import W, generated_warnings_ok
 from conftest import REPO, run_cli, tool
 
-from kommo_scaffold import areas, check
+from kommo_scaffold import check
+from kommo_scaffold.catalog import areas
 
 COMPANIONS = {code: [a.requires_any[0]] for code, a in areas.AREA_BY_CODE.items()
               if a.requires_any}
@@ -223,7 +224,7 @@ def test_generated_scripts_agree_with_node(make_widget):
     project = make_widget(locations=list(areas.AREA_CODES))
     script = project / "widget" / "script.js"
     assert subprocess.run(["node", "--check", str(script)]).returncode == 0
-    from kommo_scaffold.jsparse import parse_module
+    from kommo_scaffold.check.js.parser import parse_module
 
     module = parse_module(script.read_text("utf-8"))
     assert set(areas.callbacks_for(list(areas.AREA_CODES))) <= set(module.callbacks.entries)

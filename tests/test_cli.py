@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from conftest import run_cli, shell, user_git
 
-from kommo_scaffold import cli
+from kommo_scaffold.cli import app as cli
 from kommo_scaffold.errors import EXIT_CODES
 
 COMMANDS = ["new", "add-area", "remove-area", "update", "sync-template", "check", "pack"]
 
 
 def run_new(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from kommo_scaffold.cli import new_main; "
+    return subprocess.run([sys.executable, "-c", "from kommo_scaffold.cli.app import new_main; "
                            "new_main()", *args], cwd=cwd, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, check=False)
 
@@ -75,7 +75,7 @@ def _cli_in_fresh_python(project: Path, args: list[str], report: str,
     """`kommo ARGS` in a new interpreter, in ``project``: ``setup`` runs first, ``report``
     after the command (with its exit status in ``code``)."""
     code = ("import sys\n" + setup + f"sys.argv = ['kommo', *{args!r}]\n"
-            "from kommo_scaffold import cli\n"
+            "from kommo_scaffold.cli import app as cli\n"
             "try:\n    cli.main()\nexcept SystemExit as done:\n    code = done.code\n"
             + report)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -87,7 +87,7 @@ def _cli_in_fresh_python(project: Path, args: list[str], report: str,
     ["pack", ".", "-o", "dist/w.zip"], ["--help"], ["check", "-h"],
 ])
 def test_check_and_pack_load_neither_pydantic_nor_copier(args, make_widget):
-    """Typer 0.29 coerces values with pydantic; kommo_scaffold.clicoerce does it without,
+    """Typer 0.29 coerces values with pydantic; kommo_scaffold.cli.coerce does it without,
     so the commands that need neither pydantic nor copier start fast."""
     project = make_widget(locations=["lcard", "settings"])
     report = ("heavy = sorted({m.split('.')[0] for m in sys.modules} & {'copier', 'pydantic'})\n"

@@ -110,7 +110,7 @@ def test_help_does_not_import_copier_or_pillow():
     code = (
         "import sys\n"
         "sys.argv = ['kommo-new', '--help']\n"
-        "from kommo_scaffold import cli\n"
+        "from kommo_scaffold.cli import app as cli\n"
         "try:\n    cli.new_main()\nexcept SystemExit:\n    pass\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'copier', 'PIL', 'yaml'})\n"
         "print('HEAVY', heavy)\n"
@@ -135,7 +135,7 @@ def test_works_without_git_identity(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), GIT_CONFIG_NOSYSTEM="1")
     result = subprocess.run(
-        [sys.executable, "-c", "from kommo_scaffold.cli import new_main; new_main()",
+        [sys.executable, "-c", "from kommo_scaffold.cli.app import new_main; new_main()",
          "w", "--defaults"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     log = subprocess.run(["git", "log", "--format=%an"], cwd=tmp_path / "w", env=env,
@@ -147,7 +147,7 @@ def test_interactive_prompts(tmp_path):
     """kommo-new asks copier's questions on a terminal; Enter takes each default."""
     pexpect = pytest.importorskip("pexpect")
     child = pexpect.spawn(
-        sys.executable, ["-c", "from kommo_scaffold.cli import new_main; new_main()", "w"],
+        sys.executable, ["-c", "from kommo_scaffold.cli.app import new_main; new_main()", "w"],
         cwd=str(tmp_path), env={**os.environ, "PYTHONPATH": str(REPO)},
         encoding="utf-8", timeout=30, dimensions=(40, 200),
     )
@@ -174,7 +174,7 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_but_the_answers_to_resume_from(tmp_pa
     work.mkdir()
     spool.mkdir()
     child = pexpect.spawn(
-        sys.executable, ["-c", "from kommo_scaffold.cli import new_main; new_main()", "w"],
+        sys.executable, ["-c", "from kommo_scaffold.cli.app import new_main; new_main()", "w"],
         cwd=str(work), env={**os.environ, "TMPDIR": str(spool)}, encoding="utf-8",
         timeout=30, dimensions=(40, 200),
     )
@@ -252,7 +252,7 @@ def test_complete_data_file_never_prompts_on_a_terminal(tmp_path):
     pexpect = pytest.importorskip("pexpect")
     answers = write_answers(tmp_path / "answers.yml", COMPLETE_ANSWERS)
     child = pexpect.spawn(
-        sys.executable, ["-c", "from kommo_scaffold.cli import new_main; new_main()",
+        sys.executable, ["-c", "from kommo_scaffold.cli.app import new_main; new_main()",
                          "crm-tool", "--data-file", str(answers)],
         cwd=str(tmp_path), env=dict(os.environ), encoding="utf-8", timeout=60,
         dimensions=(24, 80))
@@ -301,7 +301,7 @@ def spawn_new(tmp_path, answers: dict):
     pexpect = pytest.importorskip("pexpect")
     data = write_answers(tmp_path / "answers.yml", answers)
     return pexpect, pexpect.spawn(
-        sys.executable, ["-c", "from kommo_scaffold.cli import new_main; new_main()", "w",
+        sys.executable, ["-c", "from kommo_scaffold.cli.app import new_main; new_main()", "w",
                          "--data-file", str(data)],
         cwd=str(tmp_path), env=dict(os.environ), encoding="utf-8", timeout=60,
         dimensions=(24, 80))

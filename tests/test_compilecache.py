@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment
 
-from kommo_scaffold import reuse
-from kommo_scaffold.compilecache import CodeCache
+from kommo_scaffold.engine import reuse
+from kommo_scaffold.engine.compilecache import CodeCache
 
 SOURCE = "{% for x in items %}{{ x | upper }}{% endfor %}"
 
@@ -112,7 +112,7 @@ def test_another_copier_version_starts_a_new_folder_and_removes_the_old(compiled
 
 def test_a_widget_rendered_from_the_cache_is_identical(tmp_path, monkeypatch, compiled):
     """kommo-new with a cold cache and with a warm one: the same files, byte for byte."""
-    from kommo_scaffold import generate
+    from kommo_scaffold.scaffold import generate
 
     answers = {"locations": ["lcard", "settings", "digital_pipeline", "salesbot_designer"]}
     made = []

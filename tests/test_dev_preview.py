@@ -23,8 +23,8 @@ from conftest import rendered
 from dev_helpers import dev_session
 from http_helpers import QuietHandler, local_server
 
-from kommo_scaffold import areas
-from kommo_scaffold.dev import project
+from kommo_scaffold.catalog import areas
+from kommo_scaffold.dev import workspace as project
 from kommo_scaffold.dev.libs import PreviewLibs
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -24,8 +24,10 @@ from conftest import user_git
 from dev_helpers import EventReader, dev_session, free_port, request
 from http_helpers import QuietHandler, local_server
 
-from kommo_scaffold import check, pack
-from kommo_scaffold.dev import devzip, jwt, project
+from kommo_scaffold import check
+from kommo_scaffold.check import pack
+from kommo_scaffold.dev import devzip, jwt
+from kommo_scaffold.dev import workspace as project
 from kommo_scaffold.dev.server import PREVIEW_HEADER, assigned_code
 from kommo_scaffold.dev.session import DevSession
 
@@ -204,7 +206,7 @@ def test_assigned_code_differs_from_the_project_code(widget):
 
 def _start_cli(widget: Path, port: int, prelude: str = "") -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", prelude + "from kommo_scaffold.cli import main; main()", "dev",
+        [sys.executable, "-c", prelude + "from kommo_scaffold.cli.app import main; main()", "dev",
          "--port", str(port)], cwd=widget / "widget", stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 

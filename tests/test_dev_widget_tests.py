@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import rendered, tool, user_git
 
-from kommo_scaffold import areas, update
+from kommo_scaffold.catalog import areas
+from kommo_scaffold.scaffold import update
 
 pytestmark = pytest.mark.skipif(tool("node") is None, reason="node is not installed")
 

@@ -6,9 +6,9 @@ import re
 
 from conftest import REPO
 
-from kommo_scaffold import docsgen
-from kommo_scaffold.answers import load_questions
-from kommo_scaffold.templategen import template_root
+from kommo_scaffold.catalog.templategen import template_root
+from kommo_scaffold.cli import docsgen
+from kommo_scaffold.scaffold.answers import load_questions
 
 
 def normalized(text: str) -> str:
@@ -16,11 +16,11 @@ def normalized(text: str) -> str:
 
 
 def test_generated_docs_are_current():
-    """docs/areas.md and docs/cli.md match `python -m kommo_scaffold.docsgen`."""
+    """docs/areas.md and docs/cli.md match `python -m kommo_scaffold.cli.docsgen`."""
     for path, text in docsgen.wanted().items():
         assert path.exists(), path
         assert normalized(path.read_text("utf-8")) == normalized(text), (
-            f"{path.name} is stale: run python -m kommo_scaffold.docsgen")
+            f"{path.name} is stale: run python -m kommo_scaffold.cli.docsgen")
 
 
 def test_every_answer_key_is_documented():

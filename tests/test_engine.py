@@ -12,8 +12,9 @@ from conftest import user_git
 from jinja2 import Environment
 from jinja2.sandbox import SandboxedEnvironment
 
-from kommo_scaffold import engine, reuse
-from kommo_scaffold.compilecache import CodeCache
+from kommo_scaffold.engine import reuse
+from kommo_scaffold.engine import runner as engine
+from kommo_scaffold.engine.compilecache import CodeCache
 
 
 def test_each_source_is_compiled_once_per_syntax():
@@ -213,7 +214,7 @@ def test_an_update_clones_each_template_version_once(make_widget, monkeypatch, t
     git for its version once; the next command clones nothing."""
     import dunamai
 
-    from kommo_scaffold import update
+    from kommo_scaffold.scaffold import update
 
     project = make_widget(locations=["lcard"])
     monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))  # no clone kept yet

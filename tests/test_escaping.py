@@ -8,7 +8,7 @@ import subprocess
 import yaml
 from widget_assertions import assert_valid_widget, load_json, widget_facts
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
 
 HOSTILE = (
     'Q"uote\' back\\slash\nsecond line </script> {{ 7*7 }} {% raw %} <?php echo 1; ?> '

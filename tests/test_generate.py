@@ -12,7 +12,7 @@ import pytest
 import yaml
 from widget_assertions import assert_valid_widget, load_json, widget_facts
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
 
 # Areas that cannot stand alone, and the smallest company that makes them valid.
 COMPANIONS = {code: [a.requires_any[0]] for code, a in areas.AREA_BY_CODE.items()
@@ -207,7 +207,7 @@ def test_same_answers_same_bytes(make_widget):
 
 def test_logos_are_personalised(make_widget):
     """Logos carry the widget's colour, so they differ from the template placeholders."""
-    from kommo_scaffold import store
+    from kommo_scaffold.engine import store
 
     placeholders = store.templates_dir() / "widget" / "project" / "widget" / "images"
     project = make_widget(widget_code="deal_helper", locations=["lcard", "digital_pipeline"])
@@ -259,15 +259,15 @@ def test_manifest_support_block(make_widget):
 
 
 def test_template_catalog_is_in_step_with_areas():
-    """catalog.jinja and copier.yml's generated blocks match kommo_scaffold/areas.py."""
-    from kommo_scaffold import templategen
+    """catalog.jinja and copier.yml's generated blocks match kommo_scaffold/catalog/areas.py."""
+    from kommo_scaffold.catalog import templategen
 
     assert templategen.stale_files(templategen.template_root()) == {}
 
 
 def test_copier_yml_choices_are_the_catalog():
-    from kommo_scaffold.answers import load_questions
-    from kommo_scaffold.templategen import template_root
+    from kommo_scaffold.catalog.templategen import template_root
+    from kommo_scaffold.scaffold.answers import load_questions
 
     questions = load_questions(template_root())
     assert list(questions["locations"]["choices"].values()) == list(areas.AREA_CODES)
@@ -279,7 +279,7 @@ def test_copier_yml_choices_are_the_catalog():
 
 
 def test_labels_cover_every_locale():
-    from kommo_scaffold.labels import LABELS
+    from kommo_scaffold.catalog.labels import LABELS
 
     for key, texts in LABELS.items():
         assert set(texts) == set(areas.LOCALES), key

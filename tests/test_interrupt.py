@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kommo_scaffold import interrupt
+from kommo_scaffold.plumbing import interrupt
 
 
 def _signal_self() -> None:
@@ -109,7 +109,7 @@ def test_a_clean_up_that_fails_during_an_interrupt_still_reports_the_interrupt(c
 
     import typer
 
-    from kommo_scaffold import clirun
+    from kommo_scaffold.cli import run as clirun
 
     def action() -> None:
         try:
@@ -128,7 +128,7 @@ def test_an_oserror_without_an_interrupt_is_reported_as_itself(capsys):
 
     import typer
 
-    from kommo_scaffold import clirun
+    from kommo_scaffold.cli import run as clirun
 
     def action() -> None:
         raise OSError(errno.EACCES, "Permission denied", "widget/manifest.json")
@@ -147,7 +147,7 @@ def test_an_interrupt_pydantic_turns_into_a_schema_error_is_reported_as_the_inte
     from pydantic import ConfigDict
     from pydantic.dataclasses import dataclass
 
-    from kommo_scaffold import clirun
+    from kommo_scaffold.cli import run as clirun
 
     class InterruptedProbe(type):
         def __instancecheck__(cls, obj: object) -> bool:
@@ -170,7 +170,7 @@ def test_an_interrupt_pydantic_turns_into_a_schema_error_is_reported_as_the_inte
 
 
 def test_an_unexpected_error_without_an_interrupt_is_not_mistaken_for_one():
-    from kommo_scaffold import clirun
+    from kommo_scaffold.cli import run as clirun
 
     def action() -> None:
         raise ValueError("a bug")

@@ -10,7 +10,8 @@ import pytest
 from check_helpers import W, generated_warnings_ok
 from conftest import run_cli
 
-from kommo_scaffold import check, pack
+from kommo_scaffold import check
+from kommo_scaffold.check import pack
 
 
 def entries(path):
@@ -306,8 +307,8 @@ def test_pack_goes_on_where_the_lock_file_cannot_be_created(tmp_path, monkeypatc
     """A read-only checkout can still be packed; a project-changing command refuses."""
     from conftest import copy_project
 
-    from kommo_scaffold import lock
     from kommo_scaffold.errors import ScaffoldError
+    from kommo_scaffold.plumbing import lock
 
     project = copy_project(render_cache("w", {}), tmp_path / "w")
     real_open = os.open

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from conftest import TEMPLATE
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
 
 # An 80x24 terminal, less the prompt mark copier prints before the help text.
 WIDTH = 76

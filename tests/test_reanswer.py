@@ -9,9 +9,11 @@ import pytest
 import yaml
 from conftest import rendered, run_cli, run_copier, user_git
 
-from kommo_scaffold import engine, reanswer, store
+from kommo_scaffold.engine import runner as engine
+from kommo_scaffold.engine import store
 from kommo_scaffold.errors import ScaffoldError, UsageError
-from kommo_scaffold.gitutil import commit_all, git, status_lines
+from kommo_scaffold.plumbing.gitutil import commit_all, git, status_lines
+from kommo_scaffold.scaffold import reanswer
 
 BACKEND = ["lcard", "llist", "settings", "digital_pipeline", "sms", "salesbot_designer"]
 USER_LINE = "        // USER EDIT: my render code\n"

@@ -14,8 +14,9 @@ import pytest
 from conftest import REPO, run_cli, user_git
 from test_update import assert_area_arrived, snapshot
 
-from kommo_scaffold import generate, store, update
+from kommo_scaffold.engine import store
 from kommo_scaffold.errors import ScaffoldError
+from kommo_scaffold.scaffold import generate, update
 
 USER_NOTE = "my notes, never committed\n"
 
@@ -139,8 +140,8 @@ def test_user_git_config_does_not_matter(project):
 
 def test_private_copy_settings_win_over_the_users_global_ones(project, tmp_path, monkeypatch):
     """The copy copier merges in has its own settings, whatever the user's global config."""
-    from kommo_scaffold.gitutil import git
-    from kommo_scaffold.transaction import _COPY_CONFIG, Snapshot
+    from kommo_scaffold.plumbing.gitutil import git
+    from kommo_scaffold.plumbing.transaction import _COPY_CONFIG, Snapshot
 
     hostile = tmp_path / "gitconfig"
     hostile.write_text("[core]\n\tautocrlf = true\n\teol = crlf\n\tsymlinks = false\n"
@@ -182,13 +183,13 @@ def test_subproject_failure_leaves_the_rest_of_the_repository(make_widget, tmp_p
     (mono / "elsewhere.txt").write_text("mine", "utf-8")
     sub = mono / "apps" / "widget"
 
-    real_update = update.engine.update
+    real_update = update.runner.update
 
     def crash(path, **kwargs):
         real_update(path, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(update.engine, "update", crash)
+    monkeypatch.setattr(update.runner, "update", crash)
     before = snapshot(sub)
     with pytest.raises(KeyboardInterrupt):
         update.add_area(sub, ["sms"], panel=None, data={}, interactive=False)

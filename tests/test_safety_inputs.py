@@ -14,8 +14,9 @@ import yaml
 from conftest import run_cli, user_git
 from test_update import snapshot
 
-from kommo_scaffold import answers, transaction, update
 from kommo_scaffold.errors import ScaffoldError, UsageError
+from kommo_scaffold.plumbing import transaction
+from kommo_scaffold.scaffold import answers, update
 
 
 def one_error_line(done: subprocess.CompletedProcess[str]) -> str:

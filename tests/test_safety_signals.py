@@ -23,11 +23,11 @@ import pytest
 from conftest import python_c, rendered, user_git
 from test_update import snapshot
 
-from kommo_scaffold.interrupt import PAUSE_ENV
+from kommo_scaffold.plumbing.interrupt import PAUSE_ENV
 
-ENTRY = "from kommo_scaffold._entry import main; main()"  # as the `kommo` console script
+ENTRY = "from kommo_scaffold.cli.entry import main; main()"  # as the `kommo` console script
 CLI = [sys.executable, "-c", ENTRY]
-NEW_CLI = [sys.executable, "-c", "from kommo_scaffold._entry import new_main; new_main()"]
+NEW_CLI = [sys.executable, "-c", "from kommo_scaffold.cli.entry import new_main; new_main()"]
 ADD = ["add-area", "digital_pipeline", "--defaults"]
 
 
@@ -92,7 +92,7 @@ def interpreter_start_up(err: str) -> bool:
     error, "Fatal Python error: init_..."), or Python's
     default handler raised KeyboardInterrupt while the launcher imported the entry module
     (the first millisecond or two): every kommo frame of that traceback is module-level code
-    of the package or of kommo_scaffold/_entry.py.
+    of the package or of kommo_scaffold/cli/entry.py.
     """
     if err.startswith("Fatal Python error: init_"):
         return True
@@ -101,7 +101,7 @@ def interpreter_start_up(err: str) -> bool:
             or lines[-1] != "KeyboardInterrupt":
         return False
     ours = [line for line in lines if line.startswith("  File ") and "kommo_scaffold" in line]
-    return all(line.endswith(", in <module>") and ("_entry.py" in line or "__init__.py" in line)
+    return all(line.endswith(", in <module>") and ("entry.py" in line or "__init__.py" in line)
                for line in ours)
 
 
@@ -425,7 +425,7 @@ def test_an_interrupt_swallowed_by_native_code_is_sent_again(tmp_path):
     the Ctrl-C is lost. The command gets it again and stops."""
     code = (
         "import sys, time\n"
-        "from kommo_scaffold import cli\n"
+        "from kommo_scaffold.cli import app as cli\n"
         "class Swallowed:\n"
         "    def __del__(self):\n"
         "        raise KeyboardInterrupt\n"
@@ -452,12 +452,12 @@ def test_an_interrupt_swallowed_by_native_code_is_sent_again(tmp_path):
     ("Fatal Python error: init_import_site: Failed to import the site module\n", True),
     ("Fatal Python error: init_sys_streams: can't initialize sys standard streams\n", True),
     ('Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
-     '  File "/x/kommo_scaffold/_entry.py", line 13, in <module>\n    import signal\n'
+     '  File "/x/kommo_scaffold/cli/entry.py", line 13, in <module>\n    import signal\n'
      '  File "/usr/lib/python3.11/signal.py", line 7, in <module>\nKeyboardInterrupt\n', True),
     # Raised inside a command: kommo's own handling failed, whatever the frames above it.
     ('Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
-     '  File "/x/kommo_scaffold/_entry.py", line 40, in _guarded\n'
-     '  File "/x/kommo_scaffold/cli.py", line 9, in run\nKeyboardInterrupt\n', False),
+     '  File "/x/kommo_scaffold/cli/entry.py", line 40, in _guarded\n'
+     '  File "/x/kommo_scaffold/cli/app.py", line 9, in run\nKeyboardInterrupt\n', False),
     ('Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
      'ValueError: x\n', False),
     ("error: interrupted; nothing was changed\n", False),

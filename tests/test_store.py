@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from kommo_scaffold import store
+from kommo_scaffold.engine import store
 from kommo_scaffold.errors import ScaffoldError
 
 TEMPLATES = REPO / "templates"
@@ -176,6 +176,6 @@ def test_released_template_is_not_edited_without_a_version_bump():
                                   capture_output=True, text=True, check=True).stdout.strip()
         assert store.write_tree(scratch, TEMPLATES / "widget") == released, (
             f"templates/widget differs from released v{version}: bump the version in "
-            "pyproject.toml (and release it with python -m kommo_scaffold.store)")
+            "pyproject.toml (and release it with python -m kommo_scaffold.engine.store)")
     finally:
         shutil.rmtree(scratch)

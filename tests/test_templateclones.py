@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from test_engine import GIT_ENV, _tiny_template
 
-from kommo_scaffold import templateclones
+from kommo_scaffold.engine import templateclones
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_widgets_made_from_a_kept_clone_are_identical(tmp_path, monkeypatch):
     """kommo-new with no kept clone and with one: the same files, byte for byte."""
     import shutil
 
-    from kommo_scaffold import generate
+    from kommo_scaffold.scaffold import generate
 
     monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))
     made = []

@@ -21,9 +21,10 @@ from conftest import rendered, run_cli, run_copier, user_git
 from PIL import Image
 from widget_assertions import assert_valid_widget, load_json
 
-from kommo_scaffold import areas, logos, update
+from kommo_scaffold.catalog import areas
+from kommo_scaffold.check.js.parser import parse_module
 from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
-from kommo_scaffold.jsparse import parse_module
+from kommo_scaffold.scaffold import logos, update
 
 USER_JS = "        self.userReady = true; // USER EDIT: init\n"
 USER_CSS = "\n/* USER EDIT */\n.user-rule {\n  color: #123456;\n}\n"
@@ -337,14 +338,14 @@ def test_failure_mid_update_restores_the_project(edited_widget, monkeypatch):
     """An exception after copier started writing puts every file back."""
     project = edited_widget(["lcard", "settings"])
     before = snapshot(project)
-    real_update = update.engine.update
+    real_update = update.runner.update
 
     def crash(path, **kwargs):
         real_update(path, **kwargs)
         (path / "stray.txt").write_text("half-done", "utf-8")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(update.engine, "update", crash)
+    monkeypatch.setattr(update.runner, "update", crash)
     with pytest.raises(KeyboardInterrupt):
         update.add_area(project, ["digital_pipeline"], panel=None, data={}, interactive=False)
     assert snapshot(project) == before

@@ -21,8 +21,9 @@ from test_update import (
     snapshot,
 )
 
-from kommo_scaffold import generate, store, update
+from kommo_scaffold.engine import store
 from kommo_scaffold.errors import ScaffoldError
+from kommo_scaffold.scaffold import generate, update
 
 V2_JS_LINE = "  // Template 1.1.0: a line every widget gets on update.\n"
 V2_QUESTION = """

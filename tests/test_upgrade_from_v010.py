@@ -21,8 +21,9 @@ import yaml
 from conftest import run_cli, run_copier, user_git
 from PIL import Image
 
-from kommo_scaffold import engine, store
-from kommo_scaffold.gitutil import commit_all, git
+from kommo_scaffold.engine import runner as engine
+from kommo_scaffold.engine import store
+from kommo_scaffold.plumbing.gitutil import commit_all, git
 
 OLD_TAG = "v0.1.0"
 ANSWERS = {"widget_code": "deal_helper", "widget_name": "Deal Helper",

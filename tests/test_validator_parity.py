@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from conftest import TEMPLATE
 
-from kommo_scaffold import answers
 from kommo_scaffold.errors import UsageError
+from kommo_scaffold.scaffold import answers
 
 BACKEND = {"locations": ["lcard", "digital_pipeline", "sms"]}
 MOBILE = {"locations": ["lcard", "mobile_card"]}
@@ -113,7 +113,7 @@ def compiled_once() -> Iterator[None]:
     defaults again each time. Compiling is a pure function of the source (renders from
     compiled code are compared with fresh ones in tests/test_compilecache.py), so what is
     tested is still copier's own validation."""
-    from kommo_scaffold import reuse
+    from kommo_scaffold.engine import reuse
 
     with reuse.compiled_once():
         yield

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from PIL import Image
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
 
 HARNESS = Path(__file__).parent / "js" / "widget_harness.js"
 # Salesbot placeholders ({{json.status}}, {{json.<key>}}) the template writes on purpose.

@@ -3,8 +3,8 @@
 Plain ``copier update`` must work without kommo-scaffold installed, so the template cannot
 import ``areas.py``. Instead this module writes the catalog into the template: a Jinja data
 file (``catalog.jinja``) and generated blocks of ``copier.yml``. ``python -m
-kommo_scaffold.templategen`` rewrites them; ``--check`` fails when they are stale (tests and CI
-run it).
+kommo_scaffold.catalog.templategen`` rewrites them; ``--check`` fails when they are stale
+(tests and CI run it).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import re
 import sys
 from pathlib import Path
 
-from kommo_scaffold import areas
-from kommo_scaffold.labels import LABELS
+from kommo_scaffold.catalog import areas
+from kommo_scaffold.catalog.labels import LABELS
 
 LOCALE_TITLES: dict[str, str] = {
     "en": "English",
@@ -60,8 +60,9 @@ def catalog_jinja() -> str:
         for a in areas.AREAS
     }
     lines = [
-        "{#- Generated from kommo_scaffold/areas.py by `python -m kommo_scaffold.templategen`;",
-        "    do not edit by hand. Imported by copier.yml validators and the project files. -#}",
+        "{#- Generated from kommo_scaffold/catalog/areas.py by",
+        "    `python -m kommo_scaffold.catalog.templategen`; do not edit by hand.",
+        "    Imported by copier.yml validators and the project files. -#}",
         f"{{% set AREAS = {_jinja_literal(area_data)} %}}",
         f"{{% set AREA_CODES = {_jinja_literal(list(areas.AREA_CODES))} %}}",
         f"{{% set PANEL_AREAS = {_jinja_literal(list(areas.PANEL_AREAS))} %}}",
@@ -118,7 +119,7 @@ def render_copier_yml(text: str) -> str:
 
 def template_root() -> Path:
     """templates/widget in a source checkout (this tool is for maintainers)."""
-    return Path(__file__).resolve().parent.parent / "templates" / "widget"
+    return Path(__file__).resolve().parents[2] / "templates" / "widget"
 
 
 def wanted_files(root: Path) -> dict[Path, str]:
@@ -155,7 +156,7 @@ def write_or_check(wanted: dict[Path, str], argv: list[str], command: str) -> in
 
 def main(argv: list[str] | None = None) -> int:
     return write_or_check(wanted_files(template_root()), sys.argv[1:] if argv is None else argv,
-                          "python -m kommo_scaffold.templategen")
+                          "python -m kommo_scaffold.catalog.templategen")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ judges exactly the files `kommo pack` ships (both read the widget with
 :mod:`kommo_scaffold.check.reader`). Every rule has a stable ID, a severity and an
 explanation (`kommo check --explain KS302`; docs/checker-rules.md is generated from the
 registry: ``python -m kommo_scaffold.check --docs``). One module per rule family; what each
-connection area needs is read from ``kommo_scaffold.areas``.
+connection area needs is read from ``kommo_scaffold.catalog.areas``.
 
 Severities: ``error`` = Kommo would reject the upload or the widget cannot work;
 ``warning`` = Kommo's public checklist or a likely mistake; ``note`` = fine, but worth

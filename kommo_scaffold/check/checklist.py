@@ -7,14 +7,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from kommo_scaffold import listing
+from kommo_scaffold.catalog import listing
 from kommo_scaffold.check import hosts
 from kommo_scaffold.check.context import Context, as_dict, lookup
 from kommo_scaffold.check.i18n import manifest_i18n_refs
+from kommo_scaffold.check.js.parser import Module
 from kommo_scaffold.check.manifest import ENDPOINTS
 from kommo_scaffold.check.registry import rule
 from kommo_scaffold.check.report import plural
-from kommo_scaffold.jsparse import Module
 
 _SCRIPT_TAG = re.compile(rb"(?i)<script\b")
 
@@ -48,7 +48,7 @@ KS709 = rule("KS709", "note", "Placeholder URL",
              "Replace it with your server's URL before uploading.")
 
 
-# Query pattern (kommo_scaffold.jsparse.PATTERNS) -> (rule, what the message says).
+# Query pattern (kommo_scaffold.check.js.parser.PATTERNS) -> (rule, what the message says).
 _PATTERN_RULES = {
     "eval": ("KS701", "eval(...)"), "new_function": ("KS701", "new Function(...)"),
     "timer_string": ("KS701", "setTimeout/setInterval with a string of code"),

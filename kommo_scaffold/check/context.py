@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
+from kommo_scaffold.check.js.parser import Module, parse_module
 from kommo_scaffold.check.reader import Widget
 from kommo_scaffold.check.report import Finding, Report
-from kommo_scaffold.jsparse import Module, parse_module
 
 BOM = b"\xef\xbb\xbf"
 

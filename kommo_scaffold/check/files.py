@@ -5,9 +5,9 @@ reading the widget, KS604-KS608 and KS611, live with the reader.)"""
 from __future__ import annotations
 
 from kommo_scaffold.check.context import BOM, Context
+from kommo_scaffold.check.js.parser import MERGE_MARKER
 from kommo_scaffold.check.registry import rule
 from kommo_scaffold.check.report import plural
-from kommo_scaffold.jsparse import MERGE_MARKER
 
 TEXT_SUFFIXES = (".js", ".json", ".css", ".md", ".twig", ".html", ".txt", ".svg")
 # Magic numbers of the binary formats a widget folder picks up by mistake.

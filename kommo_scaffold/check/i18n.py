@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
 from kommo_scaffold.check.context import Context, as_dict, flatten, lookup, type_name
 from kommo_scaffold.check.manifest import load_json
 from kommo_scaffold.check.registry import rule

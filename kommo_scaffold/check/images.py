@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
 from kommo_scaffold.check.context import Context
 from kommo_scaffold.check.registry import rule
 from kommo_scaffold.check.report import kb

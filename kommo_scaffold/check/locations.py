@@ -1,6 +1,6 @@
 """KS2xx: the manifest's locations are areas Kommo knows, written right, with the blocks,
 companion areas and files each area needs (from the area catalog in
-``kommo_scaffold.areas``)."""
+``kommo_scaffold.catalog.areas``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
 from kommo_scaffold.check.context import Context, as_dict, type_name
 from kommo_scaffold.check.manifest import KS104, KS105
 from kommo_scaffold.check.registry import rule

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kommo_scaffold import areas
-from kommo_scaffold import version as widget_version
+from kommo_scaffold.catalog import areas
+from kommo_scaffold.catalog import version as widget_version
 from kommo_scaffold.check import hosts
 from kommo_scaffold.check.context import Context, DuplicateKeys, as_dict, type_name
 from kommo_scaffold.check.registry import rule

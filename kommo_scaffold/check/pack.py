@@ -20,10 +20,12 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kommo_scaffold import check, interrupt, lock, version
+from kommo_scaffold import check
+from kommo_scaffold.catalog import version
 from kommo_scaffold.check.reader import SKIP_TOP_DIRS
 from kommo_scaffold.check.report import printable
 from kommo_scaffold.errors import ScaffoldError, UsageError
+from kommo_scaffold.plumbing import interrupt, lock
 
 BUMP_PARTS = version.BUMP_PARTS
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)

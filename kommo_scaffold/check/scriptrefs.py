@@ -8,8 +8,8 @@ import re
 
 from kommo_scaffold.check import hosts
 from kommo_scaffold.check.context import BOM, Context
+from kommo_scaffold.check.js.parser import Module, Node, StringLiteral
 from kommo_scaffold.check.registry import rule
-from kommo_scaffold.jsparse import Module, Node, StringLiteral
 
 KS308 = rule("KS308", "error", "Development loader left in script.js",
              "The script loads code from a development host: this machine, a private "

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import posixpath
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
 from kommo_scaffold.check import scriptrefs
 from kommo_scaffold.check.context import Context, as_dict
-from kommo_scaffold.check.registry import rule
-from kommo_scaffold.jsparse import (
+from kommo_scaffold.check.js.parser import (
     MAX_TOKENS,
     Callbacks,
     JSSyntaxError,
@@ -18,6 +17,7 @@ from kommo_scaffold.jsparse import (
     Module,
     returns,
 )
+from kommo_scaffold.check.registry import rule
 
 # The callbacks Kommo needs in every area, or the widget does not start.
 CORE_CALLBACKS = ("render", "init", "bind_actions")

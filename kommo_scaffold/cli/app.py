@@ -16,10 +16,10 @@ from typing import Annotated, Any
 
 import typer
 
-from kommo_scaffold import project as project_root
-from kommo_scaffold.clihelp import HELP_OPTIONS, PlainCommand, PlainGroup
-from kommo_scaffold.clirun import run
+from kommo_scaffold.cli.helpformat import HELP_OPTIONS, PlainCommand, PlainGroup
+from kommo_scaffold.cli.run import run
 from kommo_scaffold.errors import EXIT_CODES
+from kommo_scaffold.plumbing import projectroot as project_root
 
 EXIT_CODES_HELP = "Exit codes:\n\n\b\n" + "\n".join(f"  {code:<3}  {meaning}"
                                                    for code, meaning in EXIT_CODES)
@@ -83,7 +83,7 @@ def _project(path: Path) -> Path:
 
 def _version_callback(value: bool) -> None:
     if value:
-        from kommo_scaffold.store import installed_version
+        from kommo_scaffold.engine.store import installed_version
 
         typer.echo(f"kommo-scaffold {installed_version()}")
         raise typer.Exit()
@@ -101,7 +101,8 @@ def main_callback(
 def _answers_from(data: list[str] | None, data_file: Path | None) -> dict[str, Any]:
     if not data and data_file is None:
         return {}  # nothing to type-check: skip parsing copier.yml
-    from kommo_scaffold import answers, store
+    from kommo_scaffold.engine import store
+    from kommo_scaffold.scaffold import answers
 
     questions = answers.load_questions(store.templates_dir() / store.TEMPLATE_NAME)
     return answers.parse_data(data or [], data_file, questions)
@@ -132,7 +133,9 @@ def new(
     """
 
     def action() -> None:
-        from kommo_scaffold import generate, interrupt, prompts, store
+        from kommo_scaffold.engine import store
+        from kommo_scaffold.plumbing import interrupt
+        from kommo_scaffold.scaffold import generate, prompts
 
         given = _answers_from(data, data_file)
         take_defaults = defaults or prompts.nothing_to_ask(
@@ -190,7 +193,7 @@ def add_area(
     """Add connection areas to a widget project, keeping your edits."""
 
     def action() -> None:
-        from kommo_scaffold import prompts, update
+        from kommo_scaffold.scaffold import prompts, update
 
         root = _project(project)
         given = _answers_from(data, None)
@@ -232,7 +235,7 @@ def remove_area(
     """Remove connection areas and their files from a widget project."""
 
     def action() -> None:
-        from kommo_scaffold import update
+        from kommo_scaffold.scaffold import update
 
         typer.echo(update.remove_area(_project(project), area,
                                       confirm=_confirm_deletion(yes)).summary())
@@ -252,7 +255,7 @@ def set_command(
     """Change answers of a widget project (same template version), keeping your edits."""
 
     def action() -> None:
-        from kommo_scaffold import reanswer
+        from kommo_scaffold.scaffold import reanswer
 
         typer.echo(reanswer.set_answers(_project(project), answer,
                                         confirm=_confirm_deletion(yes)).summary())
@@ -272,7 +275,7 @@ def update_command(
     """Upgrade a widget project to the template of this kommo-scaffold, keeping your edits."""
 
     def action() -> None:
-        from kommo_scaffold import prompts, update
+        from kommo_scaffold.scaffold import prompts, update
 
         root = _project(project)
         with prompts.recording({}):
@@ -288,7 +291,7 @@ def sync_template() -> None:
     """Write this kommo-scaffold's template into ~/.kommo-scaffold/template (for plain copier)."""
 
     def action() -> None:
-        from kommo_scaffold import store
+        from kommo_scaffold.engine import store
 
         ref = store.sync()
         typer.echo(f"{ref.repo} (template {ref.tag})")
@@ -343,7 +346,7 @@ def pack_command(
     """Build the upload zip (checks first; the same input gives the same bytes)."""
 
     def action() -> None:
-        from kommo_scaffold import pack
+        from kommo_scaffold.check import pack
 
         result = pack.pack(project_root.widget_target(path), output=output, force=force,
                            bump=bump.value if bump else None)

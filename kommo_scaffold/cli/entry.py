@@ -2,9 +2,9 @@
 
 The signal handlers are set before the CLI (typer, click) is imported, so an interrupt while
 Python is still loading the command ends with one line, never a traceback. A command installs
-its own handlers (kommo_scaffold.interrupt) while it runs; once it has started, a signal that
-reaches the guard again (the command has returned, the process is exiting) is ignored: the
-command's message and exit status already tell what happened.
+its own handlers (kommo_scaffold.plumbing.interrupt) while it runs; once it has started, a
+signal that reaches the guard again (the command has returned, the process is exiting) is
+ignored: the command's message and exit status already tell what happened.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ def _guarded(entry_point: str) -> None:
     for signum in _SIGNALS:
         signal.signal(signum, _early_exit)
     try:
-        from kommo_scaffold import cli
+        from kommo_scaffold.cli import app
 
-        getattr(cli, entry_point)()
+        getattr(app, entry_point)()
     finally:
         # While the interpreter shuts down Python resets its own handlers to the system
         # default, which would end the process silently with a signal status; an ignored

@@ -4,7 +4,7 @@ Typer's plain (no rich) help writes required arguments as ``{PATH}``, appends Py
 (``AREA <list[str]>``, ``--format <str>``) and cuts command summaries at about 45 characters.
 These classes keep Typer's parsing and write usage the way man pages do: ``PATH``,
 ``[PATH]``, ``AREA...``, ``--format [text|json]``, and whole one-line summaries. Their
-parameters coerce plain values without pydantic (:mod:`kommo_scaffold.clicoerce`).
+parameters coerce plain values without pydantic (:mod:`kommo_scaffold.cli.coerce`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from kommo_scaffold.clicoerce import light_runtime_param
+from kommo_scaffold.cli.coerce import light_runtime_param
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 

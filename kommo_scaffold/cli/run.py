@@ -20,13 +20,14 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def run(action: Callable[[], T]) -> T:
     """Call ``action``; turn expected failures into a one-line message and an exit code."""
-    from kommo_scaffold import _entry, interrupt
+    from kommo_scaffold.cli import entry
+    from kommo_scaffold.plumbing import interrupt
 
     try:
         # Our handlers for the whole command, its report included: an interrupt while the
         # summary prints still says whether the project changed.
         with interrupt.redelivered(), interrupt.handled():
-            _entry.command_started()
+            entry.command_started()
             result = action()
             interrupt.pause("command-reporting")
         interrupt.pause("command-returned")
@@ -48,7 +49,7 @@ def _report(error: Exception) -> NoReturn:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         for name in error.files:
             typer.echo(f"  conflict: {name}", err=True)
-        from kommo_scaffold.update import UNDO_COMMAND
+        from kommo_scaffold.scaffold.update import UNDO_COMMAND
 
         typer.echo(f"(or undo all of it, in the project folder: {UNDO_COMMAND})", err=True)
         raise typer.Exit(error.exit_code) from None

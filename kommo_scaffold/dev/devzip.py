@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kommo_scaffold import check, interrupt, pack
-from kommo_scaffold.dev.project import REAL_SCRIPT, DevError, DevProject
+from kommo_scaffold import check
+from kommo_scaffold.check import pack
+from kommo_scaffold.dev.workspace import REAL_SCRIPT, DevError, DevProject
+from kommo_scaffold.plumbing import interrupt
 
 
 def loader_script(dev_key: str, token: str) -> str:

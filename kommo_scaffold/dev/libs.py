@@ -17,7 +17,7 @@ import threading
 from importlib import resources
 from pathlib import Path
 
-from kommo_scaffold import cachedir
+from kommo_scaffold.engine import cachedir
 
 # RequireJS module id -> file inside node_modules.
 MODULE_FILES: dict[str, str] = {

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold.dev import jwt, project
+from kommo_scaffold.dev import jwt, workspace
 from kommo_scaffold.dev.libs import PreviewLibs
 
 TYPES = {".js": "text/javascript; charset=utf-8", ".json": "application/json; charset=utf-8",
@@ -54,7 +54,7 @@ class DevServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False  # a busy port must fail, not be shared
 
-    def __init__(self, dev: project.DevProject, token: str, port: int,
+    def __init__(self, dev: workspace.DevProject, token: str, port: int,
                  libs: PreviewLibs | None = None,
                  on_log: Callable[[str], None] | None = None) -> None:
         super().__init__(("127.0.0.1", port), DevHandler)
@@ -121,9 +121,9 @@ class DevServer(ThreadingHTTPServer):
                 i18n[path.stem] = {}
         try:
             manifest: Any = self.dev.manifest()
-        except project.DevError:
+        except workspace.DevError:
             manifest = {}
-        settings = dict(project.dev_settings(self.dev))
+        settings = dict(workspace.dev_settings(self.dev))
         settings.pop("jwt_secret", None)
         return {"token": self.token, "base": f"{self.base_url}/{self.token}",
                 "project_code": self.dev.slug, "code": assigned_code(self.token),
@@ -251,10 +251,10 @@ class DevHandler(BaseHTTPRequestHandler):
         elif path == "/__kommo/settings":
             given = body.get("fields")
             fields: dict[str, Any] = given if isinstance(given, dict) else {}
-            project.save_dev_settings(self.server.dev, fields, str(body.get("active", "Y")))
+            workspace.save_dev_settings(self.server.dev, fields, str(body.get("active", "Y")))
             self._json({"ok": True})
         elif path == "/__kommo/jwt":
-            secret = str(project.dev_settings(self.server.dev).get("jwt_secret", ""))
+            secret = str(workspace.dev_settings(self.server.dev).get("jwt_secret", ""))
             self._json({"token": jwt.dev_token(secret, self.server.dev.slug,
                                                str(body.get("audience") or ""))})
         else:

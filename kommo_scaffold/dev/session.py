@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from kommo_scaffold.dev import project
+from kommo_scaffold.dev import workspace
 from kommo_scaffold.dev.libs import PreviewLibs
 from kommo_scaffold.dev.server import DevServer
 from kommo_scaffold.dev.watch import Watcher
@@ -32,7 +32,7 @@ def free_port(after: int) -> int:
         return int(probe.getsockname()[1])
 
 
-def instructions(dev: project.DevProject, server: DevServer,
+def instructions(dev: workspace.DevProject, server: DevServer,
                  zip_path: Path | None) -> list[str]:
     key, port = dev.dev_key, server.port
     rel = zip_path.relative_to(dev.root).as_posix() if zip_path else "(not built)"
@@ -59,19 +59,19 @@ class DevSession:
     def __init__(self, start: Path, port: int = DEFAULT_PORT,
                  echo: Callable[[str], None] = print, preview_libs: bool = True,
                  dev_zip: bool = True) -> None:
-        self.dev = project.find_project(start)
+        self.dev = workspace.find_project(start)
         self.make_zip = dev_zip
-        self.token = project.token(self.dev)
-        project.dev_settings(self.dev)
+        self.token = workspace.token(self.dev)
+        workspace.dev_settings(self.dev)
         self.echo = echo
         self.libs = PreviewLibs() if preview_libs else None
         try:
             self.server = DevServer(self.dev, self.token, port, self.libs, on_log=echo)
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise project.DevError(f"port {port} is in use; try kommo dev --port "
+                raise workspace.DevError(f"port {port} is in use; try kommo dev --port "
                                        f"{free_port(port)}") from None
-            raise project.DevError(f"cannot listen on 127.0.0.1:{port}: "
+            raise workspace.DevError(f"cannot listen on 127.0.0.1:{port}: "
                                    f"{error.strerror or error}") from None
         self.watcher = Watcher(self.server, echo,
                                rebuild_zip=self.build_zip if dev_zip else None)

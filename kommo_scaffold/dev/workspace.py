@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import interrupt
 from kommo_scaffold.errors import UsageError
+from kommo_scaffold.plumbing import interrupt
 
 STATE_DIR = ".kommo"
 TOKEN_FILE = "dev.json"

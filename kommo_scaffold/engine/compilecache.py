@@ -31,7 +31,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import cachedir, interrupt
+from kommo_scaffold.engine import cachedir
+from kommo_scaffold.plumbing import interrupt
 
 # Raised whenever the stored form changes, so that older files are never read.
 _FORMAT = "1"

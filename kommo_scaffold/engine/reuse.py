@@ -15,7 +15,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from kommo_scaffold.compilecache import CodeCache
+from kommo_scaffold.engine.compilecache import CodeCache
 
 
 @contextlib.contextmanager
@@ -182,7 +182,7 @@ def cloned_once() -> Iterator[None]:
 
     from copier import _template
 
-    from kommo_scaffold import templateclones
+    from kommo_scaffold.engine import templateclones
 
     kept: dict[tuple[str, str], str] = {}
 

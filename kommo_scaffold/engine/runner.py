@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import gitutil
+from kommo_scaffold.engine.reuse import replaced
 from kommo_scaffold.errors import ScaffoldError, UsageError
-from kommo_scaffold.reuse import replaced
+from kommo_scaffold.plumbing import gitutil
 
 
 def _one_line(error: BaseException) -> str:
@@ -73,7 +73,7 @@ def _private_temp() -> Iterator[None]:
     one and its own clean-up."""
     import tempfile
 
-    from kommo_scaffold import interrupt
+    from kommo_scaffold.plumbing import interrupt
 
     previous = tempfile.tempdir
     with interrupt.temporary_folder("kommo-copier-") as folder:
@@ -112,7 +112,7 @@ def _children_reaped() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _running_copier() -> Iterator[None]:
-    from kommo_scaffold import reuse
+    from kommo_scaffold.engine import reuse
 
     with copier_errors(), _isolated_git(), _private_temp(), _children_reaped(), \
             reuse.repeated_work_done_once():

@@ -30,9 +30,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kommo_scaffold import interrupt
 from kommo_scaffold.errors import ScaffoldError
-from kommo_scaffold.gitutil import git
+from kommo_scaffold.plumbing import interrupt
+from kommo_scaffold.plumbing.gitutil import git
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -73,10 +73,13 @@ def installed_version() -> str:
         return "0.0.0"
 
 
+# The kommo_scaffold package folder: a wheel carries the templates inside it.
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
 def templates_dir() -> Path:
     """The installed templates folder: package data in a wheel, ./templates in a checkout."""
-    package = Path(__file__).resolve().parent
-    for candidate in (package / "templates", package.parent / "templates"):
+    for candidate in (PACKAGE / "templates", PACKAGE.parent / "templates"):
         if (candidate / TEMPLATE_NAME / "copier.yml").is_file():
             return candidate
     raise ScaffoldError(
@@ -315,7 +318,7 @@ def _sync(templates: Path | None, version: str | None) -> TemplateRef:
         tree = write_tree(repo, template_root)
         # Only a template installed inside the package (a wheel) is a release; a checkout
         # (editable install, tests) may hold unreleased edits under the same version.
-        in_package = templates.resolve().parent == Path(__file__).resolve().parent
+        in_package = templates.resolve().parent == PACKAGE
         tag = tag_for_tree(repo, tree, version, may_release=in_package)
         _point_main_at_newest(repo)
         cache.write_text(f"{fingerprint} {tag}")

@@ -20,9 +20,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kommo_scaffold import cachedir, interrupt
+from kommo_scaffold.engine import cachedir
 from kommo_scaffold.errors import ScaffoldError
-from kommo_scaffold.gitutil import git
+from kommo_scaffold.plumbing import interrupt
+from kommo_scaffold.plumbing.gitutil import git
 
 FOLDER = "template-clones"
 _STAGING_PREFIX = ".making-"

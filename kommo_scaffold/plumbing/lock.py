@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kommo_scaffold.errors import ScaffoldError
-from kommo_scaffold.gitutil import git
+from kommo_scaffold.plumbing.gitutil import git
 
 LOCK_NAME = "kommo-scaffold.lock"
 # How long a second command waits for the first before refusing (seconds).

@@ -26,9 +26,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kommo_scaffold import interrupt
 from kommo_scaffold.errors import ScaffoldError
-from kommo_scaffold.gitutil import (
+from kommo_scaffold.plumbing import interrupt
+from kommo_scaffold.plumbing.gitutil import (
     git,
     git_bytes,
     ignored_among,

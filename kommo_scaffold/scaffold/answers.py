@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
 from kommo_scaffold.errors import ScaffoldError, UsageError
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -179,7 +179,7 @@ def validate(answers: dict[str, Any]) -> None:
         raise UsageError(f"Widget code {code!r} is invalid: use Latin letters, digits and _, "
                          "starting with a lower-case letter (e.g. deal_helper)")
     if "widget_version" in answers:
-        from kommo_scaffold.version import problem
+        from kommo_scaffold.catalog.version import problem
 
         reason = problem(answers["widget_version"])
         if reason:

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import answers, engine, interrupt, listing, logos, store
+from kommo_scaffold.catalog import listing
+from kommo_scaffold.engine import runner, store
 from kommo_scaffold.errors import ScaffoldError, UsageError
-from kommo_scaffold.gitutil import commit_all, git
+from kommo_scaffold.plumbing import interrupt
+from kommo_scaffold.plumbing.gitutil import commit_all, git
+from kommo_scaffold.scaffold import answers, logos
 
 # A conditional file name such as "{% if ... %}logo_dp.png{% endif %}" renders to the inner name.
 _JINJA_TAG = re.compile(r"\{%.*?%\}")
@@ -36,7 +39,7 @@ class Created:
     def summary(self, typed_path: Path) -> str:
         """What kommo-new prints: the widget, its locations, what to commit and run next
         (paths quoted for a POSIX shell; ``typed_path`` as the user gave it)."""
-        from kommo_scaffold.areas import manifest_location
+        from kommo_scaffold.catalog.areas import manifest_location
 
         panel = self.answers.get("panel_locations") or []
         where = ", ".join(manifest_location(c, panel) for c in self.answers["locations"])
@@ -168,7 +171,7 @@ def _render_into_place(staging_root: Path, dest: Path, ref: store.TemplateRef,
     try:
         # Render under the final folder name: copier offers it as the default widget name.
         staged = staging_root / dest.name
-        engine.copy(ref.src_path, staged, ref.tag, data, defaults)
+        runner.copy(ref.src_path, staged, ref.tag, data, defaults)
         recorded = answers.read_project_answers(staged)
         personalise_logos(staged, str(recorded["widget_code"]))
         if repository is None:

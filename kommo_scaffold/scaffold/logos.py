@@ -14,7 +14,7 @@ import io
 import sys
 from pathlib import Path
 
-from kommo_scaffold.areas import AREA_LOGOS, BASE_LOGOS
+from kommo_scaffold.catalog.areas import AREA_LOGOS, BASE_LOGOS
 
 PLACEHOLDER_COLOR = (110, 118, 129)
 PLACEHOLDER_TEXT = "LOGO"

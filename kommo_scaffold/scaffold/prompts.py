@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import areas
+from kommo_scaffold.catalog import areas
 
 QMARK = "\U0001f3a4"  # copier's microphone, so our questions look like its own
 
@@ -62,7 +62,7 @@ def ask_settings_fields(defaults: list[dict[str, Any]], locations: list[str] | N
     """Ask the installation form fields one at a time; KeyboardInterrupt on Ctrl-C."""
     import questionary
 
-    from kommo_scaffold.answers import FIELD_CODE_RE
+    from kommo_scaffold.scaffold.answers import FIELD_CODE_RE
 
     allow_custom = locations is None or "settings" in locations
     fields: list[dict[str, Any]] = []
@@ -173,7 +173,7 @@ def missing_answers(given: dict[str, Any], template_root: Path) -> list[str]:
     """
     import jinja2
 
-    from kommo_scaffold.answers import _yaml
+    from kommo_scaffold.scaffold.answers import _yaml
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_root)),
                              autoescape=False)
@@ -199,7 +199,7 @@ def missing_answers(given: dict[str, Any], template_root: Path) -> list[str]:
 
 def _default_value(env: Any, question: dict[str, Any], context: dict[str, Any]) -> Any:
     """A question's default rendered against the answers so far, cast like copier casts it."""
-    from kommo_scaffold.answers import _yaml
+    from kommo_scaffold.scaffold.answers import _yaml
 
     default = question.get("default")
     if not isinstance(default, str):

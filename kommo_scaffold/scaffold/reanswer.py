@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import answers, areas, store, update
+from kommo_scaffold.catalog import areas
+from kommo_scaffold.engine import store
 from kommo_scaffold.errors import ScaffoldError, UsageError
+from kommo_scaffold.scaffold import answers, update
 
 # Answers that have their own commands, which also handle the areas' files.
 AREA_KEYS = ("locations",)

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold import answers, areas, engine, interrupt, lock, logos, store
+from kommo_scaffold.catalog import areas
+from kommo_scaffold.engine import runner, store
 from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
-from kommo_scaffold.generate import images_dir
-from kommo_scaffold.gitutil import git, status_lines
-from kommo_scaffold.transaction import Changes, Snapshot
-from kommo_scaffold.update_result import UpdateResult
+from kommo_scaffold.plumbing import interrupt, lock
+from kommo_scaffold.plumbing.gitutil import git, status_lines
+from kommo_scaffold.plumbing.transaction import Changes, Snapshot
+from kommo_scaffold.scaffold import answers, logos
+from kommo_scaffold.scaffold.generate import images_dir
+from kommo_scaffold.scaffold.update_result import UpdateResult
 
 UPGRADE_HINT = ("install it the way you installed this one (from a source checkout: "
                 "git pull && pip install .)")
@@ -176,7 +179,7 @@ def _update_copy(project: _Project, snap: Snapshot, data: dict[str, Any], vcs_re
                  confirm: Callable[[list[str]], bool] | None) -> tuple[Changes, list[str]]:
     """Run copier in the private copy; (its changes, deleted files the user had edited)."""
     interrupt.pause("before-copier")
-    engine.update(snap.copy, data=data, vcs_ref=vcs_ref, defaults=defaults,
+    runner.update(snap.copy, data=data, vcs_ref=vcs_ref, defaults=defaults,
                   skip_answered=skip_answered)
     interrupt.pause("after-copier")
     for name in expect_gone:
@@ -202,7 +205,7 @@ def _edited_among(project: _Project, snap: Snapshot, deleted: list[str]) -> list
     old_answers = {k: v for k, v in project.answers.items() if not k.startswith("_")}
     with interrupt.temporary_folder("kommo-scaffold-old-") as tmp:
         old = Path(tmp, "old")
-        engine.copy(store.STORE_SRC, old, project.tag, old_answers, defaults=True)
+        runner.copy(store.STORE_SRC, old, project.tag, old_answers, defaults=True)
         pristine = _pristine_variants(old, project.widget_code)
     edited = []
     for name in candidates:
@@ -290,8 +293,8 @@ def _files_removed(project: _Project, new_answers: dict[str, Any]) -> tuple[list
     old_answers = {k: v for k, v in project.answers.items() if not k.startswith("_")}
     with interrupt.temporary_folder("kommo-remove-") as tmp:
         old, new = Path(tmp, "old"), Path(tmp, "new")
-        engine.copy(store.STORE_SRC, old, project.tag, old_answers, defaults=True)
-        engine.copy(store.STORE_SRC, new, project.tag, new_answers, defaults=True)
+        runner.copy(store.STORE_SRC, old, project.tag, old_answers, defaults=True)
+        runner.copy(store.STORE_SRC, new, project.tag, new_answers, defaults=True)
         new_files = _files(new)
         pristine = _pristine_variants(old, project.widget_code)
         gone, edited = [], []

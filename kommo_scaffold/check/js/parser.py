@@ -10,7 +10,7 @@ which also run in C; Python only looks at the handful of nodes they return.
 tree-sitter is error-tolerant: it builds a tree for any input and marks what does not parse
 with ERROR and MISSING nodes. A few early errors that need more than the grammar (a function
 statement without a name, a reserved word used as a name, a stray comma, a name declared
-twice with let/const/class) are checked here and in :mod:`kommo_scaffold.jsearly`.
+twice with let/const/class) are checked here and in :mod:`kommo_scaffold.check.js.early`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kommo_scaffold.jsearly import first_early_error
-from kommo_scaffold.jsqueries import PATTERNS, parse_tree, query, strings_query
+from kommo_scaffold.check.js.early import first_early_error
+from kommo_scaffold.check.js.queries import PATTERNS, parse_tree, query, strings_query
 
 ValueKind = Literal["function", "object", "reference", "other"]
 Node = Any  # tree_sitter.Node; typed loosely so importing this module stays cheap

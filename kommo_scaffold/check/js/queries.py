@@ -45,7 +45,7 @@ PATTERNS: tuple[tuple[str, str], ...] = (
             property: (property_identifier) @p))
         (#eq? @p "callbacks")) @dynamic'''),
     ("anonymous", "(expression_statement . [(function_expression) (class)] @node)"),
-    # Declarations whose names must be unique in their scope (kommo_scaffold.jsearly).
+    # Declarations whose names must be unique in their scope (kommo_scaffold.check.js.early).
     ("lexical", "[(lexical_declaration) (class_declaration)] @node"),
     # A reserved word where a name stands: tree-sitter lexes a keyword that cannot appear
     # in that place as a name (`if (a) { else }`). Checked where a name is a whole
