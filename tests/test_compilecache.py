@@ -23,10 +23,11 @@ def compiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[s
     sources: list[str] = []
     original = Environment.compile
 
-    def counting(self, source, *args, **kwargs):
+    # Jinja's parameters: the adaptation wraps only a compile it knows.
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
         if isinstance(source, str):  # copier also compiles bare values (True, 1) each time
             sources.append(source)
-        return original(self, source, *args, **kwargs)
+        return original(self, source, name, filename, raw, defer_init)
 
     monkeypatch.setattr(Environment, "compile", counting)
     yield sources

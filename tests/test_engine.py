@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import user_git
+from conftest import python_c, user_git
 from jinja2 import Environment
 from jinja2.sandbox import SandboxedEnvironment
 
-from kommo_scaffold.engine import reuse
+from kommo_scaffold.engine import prompthook, reuse
 from kommo_scaffold.engine import runner as engine
-from kommo_scaffold.engine.compilecache import CodeCache
 
 
 def test_each_source_is_compiled_once_per_syntax():
@@ -22,9 +22,9 @@ def test_each_source_is_compiled_once_per_syntax():
     compiled: list[str] = []
     original = Environment.compile
 
-    def counting(self, source, *args, **kwargs):  # the real compile, counted
-        compiled.append(source)
-        return original(self, source, *args, **kwargs)
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        compiled.append(source)  # the real compile (its parameters), counted
+        return original(self, source, name, filename, raw, defer_init)
 
     Environment.compile = counting  # type: ignore[method-assign]
     try:
@@ -103,8 +103,10 @@ def test_copiers_index_mode_step_runs_exactly_where_git_ignores_the_executable_b
     from copier import _main
 
     synced: list[str] = []
-    monkeypatch.setattr(_main.Worker, "_sync_git_index_executable_bit",
-                        lambda self, relpath, mode: synced.append(Path(relpath).name))
+    def sync(self, dst_relpath, src_mode):  # copier's parameters, or the step stays as it is
+        synced.append(Path(dst_relpath).name)
+
+    monkeypatch.setattr(_main.Worker, "_sync_git_index_executable_bit", sync)
     reads = count_git_calls(monkeypatch, _main)
     template = tmp_path / "template"
     template.mkdir()
@@ -117,51 +119,13 @@ def test_copiers_index_mode_step_runs_exactly_where_git_ignores_the_executable_b
     expected = ["a.txt", "b.txt", "run.sh"] if file_mode == "false" else []
     assert sorted(name for name in synced if not name.startswith(".")) == expected
     assert reads.count(("config", "--type=bool", "--get", "core.fileMode")) == 1
-    assert _main.Worker._sync_git_index_executable_bit.__name__ == "<lambda>"  # restored
-
-
-def test_equal_copier_yml_is_parsed_once_and_each_caller_gets_its_own_copy(
-        tmp_path, monkeypatch):
-    from copier import _template
-
-    parsed: list[Path] = []
-    real = _template.load_template_config
-
-    def counting(conf_path, quiet=False):
-        parsed.append(conf_path)
-        return real(conf_path, quiet)
-
-    monkeypatch.setattr(_template, "load_template_config", counting)
-    clones = []
-    for n in range(3):  # copier parses one clone of the template after another
-        clone = tmp_path / f"clone{n}"
-        clone.mkdir()
-        (clone / "copier.yml").write_text("name:\n  type: str\n  default: [x]\n", "utf-8")
-        clones.append(clone / "copier.yml")
-    other = tmp_path / "other.yml"
-    other.write_text("name:\n  type: str\n  default: [y]\n", "utf-8")
-    including = tmp_path / "including.yml"
-    including.write_text("---\n!include other.yml\n", "utf-8")
-    with reuse.config_parsed_once():
-        first = _template.load_template_config(clones[0])
-        first["name"]["default"].append("changed by a caller")
-        again = [_template.load_template_config(path) for path in clones[1:]]
-        changed = _template.load_template_config(other)
-        included = [_template.load_template_config(including) for _ in range(2)]
-    assert again == [{"name": {"type": "str", "default": ["x"]}}] * 2
-    assert changed["name"]["default"] == ["y"]
-    assert included[0] == included[1] == changed
-    # Once for the equal files, once for other.yml, and each time for the !include file.
-    assert parsed == [clones[0], other, including, including]
-    assert _template.load_template_config is counting  # restored after the command
+    assert _main.Worker._sync_git_index_executable_bit is sync  # restored
 
 
 @pytest.mark.parametrize(("module", "owner", "name", "adaptation"), [
     ("copier._main", "Worker", "_sync_git_index_executable_bit", "reuse.file_mode_read_once"),
-    ("copier._template", None, "load_template_config", "reuse.config_parsed_once"),
     ("plumbum.commands.base", None, "run_proc", "engine._children_reaped"),
     ("copier._template", None, "clone", "reuse.cloned_once"),
-    ("copier._template", "Template", "version", "reuse.template_facts_shared"),
 ])
 def test_an_adaptation_does_nothing_where_its_internal_is_missing(monkeypatch, module, owner,
                                                                   name, adaptation):
@@ -210,26 +174,15 @@ def test_one_clone_per_tag_within_a_command_and_head_always_anew(tmp_path, monke
 
 
 def test_an_update_clones_each_template_version_once(make_widget, monkeypatch, tmp_path):
-    """add-area renders the project's template version three times, and clones it and asks
-    git for its version once; the next command clones nothing."""
-    import dunamai
-
+    """add-area renders the project's template version three times, and clones it once;
+    the next command clones nothing."""
     from kommo_scaffold.scaffold import update
 
     project = make_widget(locations=["lcard"])
     monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))  # no clone kept yet
     cloned = count_clones(monkeypatch)
-    versions: list[str] = []
-    real_from_git = dunamai.Version.from_git
-
-    def counting_from_git(*args, **kwargs):
-        versions.append(os.getcwd())
-        return real_from_git(*args, **kwargs)
-
-    monkeypatch.setattr(dunamai.Version, "from_git", counting_from_git)
     update.add_area(project, ["settings"], panel=None, data={}, interactive=False)
     assert len(cloned) == 1, cloned
-    assert len(versions) == 1, versions
     user_git(project, "add", "-A")
     user_git(project, "commit", "-qm", "settings")
     update.add_area(project, ["sms"], panel=None, data={}, interactive=False)
@@ -237,56 +190,207 @@ def test_an_update_clones_each_template_version_once(make_widget, monkeypatch, t
     assert '"settings"' in (project / "widget" / "manifest.json").read_text("utf-8")
 
 
-def test_template_facts_are_shared_by_clone_and_never_for_head(tmp_path, monkeypatch):
-    """Template objects of one shared clone ask git once, each gets its own copy of the
-    answer; Templates of HEAD (a clone each) ask each time."""
+ADAPTATIONS = [  # (module, owner, internal, adaptation), every wrap of an internal there is
+    ("copier._main", "Worker", "_sync_git_index_executable_bit", reuse.file_mode_read_once),
+    ("copier._main", None, "get_git", reuse.file_mode_read_once),
+    ("plumbum.commands.base", None, "run_proc", engine._children_reaped),
+    ("copier._template", None, "clone", reuse.cloned_once),
+    ("jinja2", "Environment", "compile", reuse.compiled_once),
+    ("copier._main", None, "unsafe_prompt", lambda: prompthook.hooked(lambda *a, **k: {})),
+]
+WRAPPED = [(module, owner, name) for module, owner, name, _ in ADAPTATIONS if name != "get_git"]
+
+
+def _internals() -> dict[str, Any]:
+    import importlib
+
+    found = {}
+    for module, owner, name in WRAPPED:
+        target = importlib.import_module(module)
+        found[name] = getattr(getattr(target, owner) if owner else target, name)
+    return found
+
+
+@pytest.mark.parametrize(("module", "owner", "name", "adaptation"), ADAPTATIONS)
+def test_an_adaptation_turns_itself_off_where_its_internal_takes_other_parameters(
+        monkeypatch, module, owner, name, adaptation):
+    """Another version of copier, Jinja or plumbum with the same name for something else:
+    nothing is wrapped, nothing crashes."""
+    import importlib
+
+    target = importlib.import_module(module)
+    if owner is not None:
+        target = getattr(target, owner)
+
+    def changed(other, parameters=None):
+        return "the other version's result"
+
+    monkeypatch.setattr(target, name, changed)
+    before = _internals()
+    with adaptation():
+        assert _internals() == before
+        assert getattr(target, name) is changed
+    assert getattr(target, name) is changed
+
+
+def test_a_copy_works_with_copier_before_9_15s_clone(tmp_path, monkeypatch):
+    """copier 9.8 to 9.14 clone with ``clone(url, ref)`` (no folder to clone into): an
+    adaptation that called it with a folder failed every command. Now it turns itself off
+    and copier clones as it always did."""
     from copier import _template
+
+    real = _template.clone
+    cloned: list[str | None] = []
+
+    def clone(url, ref=None, **rest):  # rest: what this copier's own caller passes
+        cloned.append(ref)
+        return real(url, ref or "HEAD", **rest)
+
+    monkeypatch.setattr(_template, "clone", clone)
+    template = tmp_path / "template"
+    template.mkdir()
+    dest = tmp_path / "dest"
+    engine.copy(_tiny_template(template), dest, "v1", {"name": "y"}, defaults=True)
+    assert (dest / "a.txt").is_file()
+    assert cloned == ["v1"]
+
+
+def test_the_switch_turns_every_adaptation_off_and_commands_still_work(tmp_path, monkeypatch):
+    """KOMMO_SCAFFOLD_NO_ADAPTATIONS=1: while copier runs, each internal is copier's own, no
+    compiled code is kept, and the project is the same as with the adaptations."""
+    from kommo_scaffold.engine import adapt
 
     template = tmp_path / "template"
     template.mkdir()
     url = _tiny_template(template)
-    asked = count_git_calls(monkeypatch, _template)
-    original = _template.Template.__dict__["commit"]
-    with engine._private_temp(), engine._isolated_git(), reuse.cloned_once(), \
-            reuse.template_facts_shared():
-        assert _template.Template.__dict__["commit"] is not original
-        tagged = [_template.Template(url=url, ref="v1") for _ in range(3)]
-        modes = [template.git_index_modes for template in tagged]
-        commits = {template.commit for template in tagged}
-        head = [_template.Template(url=url, ref="HEAD") for _ in range(2)]
-        head_commits = {template.commit for template in head}
-        for template in tagged + head:
-            template._cleanup()
-    assert modes[0] == modes[1] == modes[2] and modes[0] is not modes[1]
-    assert len(modes[0]) == 4 and commits == {"v1"} and head_commits == {"v1"}
-    assert asked.count(("ls-files", "--stage")) == 1
-    assert asked.count(("describe", "--tags", "--always")) == 3  # once for v1, twice for HEAD
-    assert _template.Template.__dict__["commit"] is original  # restored after the command
+    seen = {}
 
+    def copy(dest: Path) -> None:
+        def look(self, *args, **kwargs):
+            seen.update(_internals())
+            return real(self, *args, **kwargs)
 
-def test_a_later_command_takes_copier_yml_from_the_cache_unless_it_holds_dates(
-        tmp_path, monkeypatch):
-    """Plain data is kept between commands; a value marshal cannot store (a YAML date) is
-    parsed again in each command, with the same result."""
-    from copier import _template
+        real = engine_main.Worker._render_file
+        monkeypatch.setattr(engine_main.Worker, "_render_file", look)
+        engine.copy(url, dest, "v1", {"name": "z"}, defaults=True)
+        monkeypatch.setattr(engine_main.Worker, "_render_file", real)
+
+    import copier._main as engine_main
 
     monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path / "cache"))
-    parsed: list[str] = []
-    real = _template.load_template_config
+    original = _internals()
+    copy(tmp_path / "adapted")
+    adapted = dict(seen)
+    assert all(adapted[name] is not original[name]
+               for name in ("compile", "clone", "_sync_git_index_executable_bit", "run_proc"))
+    monkeypatch.setenv(adapt.OFF_ENV, "1")
+    shutil_rmtree(tmp_path / "cache")
+    copy(tmp_path / "plain")
+    assert seen == original
+    assert not (tmp_path / "cache" / "compiled-templates").exists()
+    assert not (tmp_path / "cache" / "template-clones").exists()
+    assert _files(tmp_path / "plain") == _files(tmp_path / "adapted")
+    with prompthook.hooked(lambda *a, **k: {}) as hooked:
+        assert not hooked
+    assert _internals() == original
 
-    def counting(conf_path, quiet=False):
-        parsed.append(Path(conf_path).name)
-        return real(conf_path, quiet)
 
-    monkeypatch.setattr(_template, "load_template_config", counting)
-    plain, dated = tmp_path / "plain.yml", tmp_path / "dated.yml"
-    plain.write_text("name:\n  type: str\n  default: [x]\n", "utf-8")
-    dated.write_text("since:\n  type: str\n  default: 2024-01-31\n", "utf-8")
-    results = []
-    for _ in range(2):  # two commands
-        with reuse.config_parsed_once(CodeCache.open()):
-            results.append((_template.load_template_config(plain),
-                            _template.load_template_config(dated)))
-    assert results[0] == results[1]
-    assert results[0][0] == {"name": {"type": "str", "default": ["x"]}}
-    assert parsed == ["plain.yml", "dated.yml", "dated.yml"]
+def shutil_rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*"))
+            if path.is_file() and ".git" not in path.parts}
+
+
+def _template_with_checks(root: Path) -> str:
+    (root / "copier.yml").write_text(
+        "kind:\n  type: str\n  choices: [a, b]\n  default: a\n"
+        "count:\n  type: int\n  default: 1\n"
+        "items:\n  type: str\n  multiselect: true\n  choices: [x, y]\n  default: [x]\n"
+        "raw:\n  type: json\n  default: '{}'\n"
+        "name:\n  type: str\n  default: ok\n"
+        "  validator: \"{% if name == 'bad' %}name must not be bad{% endif %}\"\n", "utf-8")
+    (root / "out.txt").write_text("{{ kind }} {{ count }} {{ items }} {{ name }}\n", "utf-8")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "t"], ["tag", "v1"]):
+        subprocess.run(["git", *args], cwd=root, check=True, env=GIT_ENV)
+    return str(root)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"kind": "c"}, "Invalid choice for 'kind'"),
+    ({"count": "many"}, "invalid literal for int()"),
+    ({"items": "x"}, "Not a YAML list"),
+    ({"raw": "{not json"}, "Expecting property name"),
+    ({"name": "bad"}, "name must not be bad"),
+])
+def test_answers_copier_rejects_are_usage_errors(tmp_path, data, message):
+    from kommo_scaffold.errors import UsageError
+
+    template = tmp_path / "template"
+    template.mkdir()
+    url = _template_with_checks(template)
+    with pytest.raises(UsageError, match=re.escape(message)):
+        engine.copy(url, tmp_path / "dest", "v1", data, defaults=True)
+
+
+def test_a_missing_template_and_ref_are_one_line_errors(tmp_path):
+    from kommo_scaffold.errors import ScaffoldError
+
+    template = tmp_path / "template"
+    template.mkdir()
+    url = _template_with_checks(template)
+    with pytest.raises(ScaffoldError, match="Local template must be a directory"):
+        engine.copy(str(tmp_path / "nowhere"), tmp_path / "dest", "v1", {}, defaults=True)
+    with pytest.raises(ScaffoldError, match="v9"):
+        engine.copy(url, tmp_path / "dest2", "v9", {}, defaults=True)
+
+
+@pytest.mark.parametrize("error", [TypeError, ValueError])
+def test_a_bug_inside_copiers_machinery_is_never_a_usage_error(tmp_path, monkeypatch, error):
+    """A TypeError or ValueError that no input check raised (here: from copier's rendering of
+    a file) goes on as the bug it is."""
+    from copier import _main
+
+    def broken(self, *args, **kwargs):
+        raise error("a bug")
+
+    monkeypatch.setattr(_main.Worker, "_render_file", broken)
+    template = tmp_path / "template"
+    template.mkdir()
+    with pytest.raises(error, match="a bug"):
+        engine.copy(_tiny_template(template), tmp_path / "dest", "v1", {}, defaults=True)
+
+
+def test_a_type_error_in_copier_does_not_exit_as_a_usage_error(tmp_path):
+    """The same through kommo-new: whatever the CLI reports, it is not exit 2."""
+    code = ("import copier._main as m\n"
+            "def broken(self, *args, **kwargs):\n"
+            "    raise TypeError('takes 2 positional arguments but 3 were given')\n"
+            "m.Worker._render_file = broken\n"
+            "from kommo_scaffold.cli.entry import new_main\nnew_main()\n")
+    result = python_c(code, "w", "--defaults", cwd=tmp_path)
+    assert result.returncode not in (0, 2), result.stderr
+    assert "takes 2 positional arguments" in result.stderr
+
+
+def test_only_input_checks_count_as_user_errors():
+    def raise_in(module: str, qualname: str) -> BaseException:
+        namespace = {"__name__": module}
+        exec(f"def {qualname.split('.')[-1]}():\n    raise TypeError('x')\n", namespace)
+        function = namespace[qualname.split(".")[-1]]
+        function.__code__ = function.__code__.replace(co_qualname=qualname)
+        try:
+            function()
+        except TypeError as caught:
+            return caught
+        raise AssertionError("not raised")
+
+    assert engine.is_user_error(raise_in("copier._user_data", "parse_yaml_list"))
+    assert not engine.is_user_error(raise_in("copier._user_data", "Question.render_value"))
+    assert not engine.is_user_error(raise_in("copier._main", "Worker._render_file"))
+    # Below copier's check, code of ours (a wrapper) raised it: a bug.
+    assert not engine.is_user_error(raise_in("kommo_scaffold.engine.reuse", "clone"))

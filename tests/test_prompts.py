@@ -1,14 +1,20 @@
-"""What copier shows at each question: order, help that fits a small terminal, yes/no."""
+"""What copier shows at each question: order, help that fits a small terminal, yes/no; and
+how it is drawn in a terminal (pexpect)."""
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from conftest import TEMPLATE
 
 from kommo_scaffold.catalog import areas
+from kommo_scaffold.scaffold import prompts
 
 # An 80x24 terminal, less the prompt mark copier prints before the help text.
 WIDTH = 76
@@ -62,3 +68,112 @@ def test_the_area_list_fits_a_24_line_terminal() -> None:
     assert len(locations["help"]) <= WIDTH  # one line
     # the question line, one line per area, copier's answer line
     assert 1 + len(locations["choices"]) + 1 <= 24
+
+
+# --- in a terminal ------------------------------------------------------------------------------
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]")
+NEW_MAIN = "from kommo_scaffold.cli.entry import new_main; new_main()"
+ANSWERS = {  # everything but the panel areas and the settings fields
+    "widget_name": "Crm Tool", "widget_code": "crm_tool",
+    "widget_description": "Tools for the CRM.", "short_description": "CRM tools",
+    "widget_version": "1.0.0", "locales": ["en"], "support_email": "", "support_link": "",
+    "installation": True, "locations": ["lcard", "settings"], "init_once": False,
+}
+
+
+def spawn(tmp_path: Path, answers: dict[str, Any], columns: int) -> Any:
+    pexpect = pytest.importorskip("pexpect")
+    data = tmp_path / "answers.yml"
+    data.write_text(yaml.safe_dump(answers, sort_keys=False), "utf-8")
+    return pexpect.spawn(sys.executable, ["-c", NEW_MAIN, "w", "--data-file", str(data)],
+                         # COLUMNS of another size: the terminal's own size counts.
+                         cwd=str(tmp_path), env={**os.environ, "COLUMNS": "120"},
+                         encoding="utf-8",
+                         timeout=60, dimensions=(24, columns))
+
+
+def screen_text(raw: str) -> str:
+    """What was drawn, without escape sequences or any white space."""
+    return re.sub(r"\s+", "", ANSI.sub("", raw))
+
+
+def test_help_is_wrapped_to_the_terminal_not_cut(tmp_path) -> None:
+    """At 80 columns the panel question's help (one long line in copier.yml) is all drawn;
+    prompt_toolkit cut it at "...right-hand panel (area-1 in man"."""
+    child = spawn(tmp_path, ANSWERS, 80)
+    child.expect("right-hand panel")
+    child.expect("lcard")  # the first choice: the message is drawn above it
+    drawn = screen_text(child.before)
+    child.sendintr()
+    child.expect(pexpect_eof())
+    assert screen_text(questions()["panel_locations"]["help"])[-40:] in drawn, drawn
+
+
+def test_help_of_a_narrow_terminal_is_at_most_three_lines(tmp_path) -> None:
+    child = spawn(tmp_path, ANSWERS, 40)
+    child.expect("Which card")
+    child.expect("lcard")
+    drawn = ANSI.sub("", child.before)
+    child.sendintr()
+    child.expect(pexpect_eof())
+    message = drawn[:drawn.rfind("(Use arrow keys")]
+    lines = [line for line in message.replace("\r", "").split("\n") if line.strip()]
+    assert len(lines) <= MAX_LINES and lines[-1].rstrip().endswith("…"), lines
+
+
+def pexpect_eof() -> Any:
+    import pexpect
+
+    return pexpect.EOF
+
+
+def test_a_fields_label_follows_its_code_and_each_type_says_what_it_is(tmp_path) -> None:
+    """copier.yml's default field is "login"/"Login": a field coded api_key defaults to the
+    label "Api key", not "Login"."""
+    child = spawn(tmp_path, {**ANSWERS, "panel_locations": ["lcard"]}, 80)
+    child.expect("Field 1 code")
+    child.send("\x15api_key\r")
+    child.expect("Label")
+    child.send("\r")
+    child.expect("Type")
+    for kind in areas.SETTINGS_FIELD_TYPES:  # custom too: the settings area is chosen
+        child.expect(re.escape(prompts.FIELD_TYPE_HELP[kind]))
+    child.send("\r")
+    child.expect("Required")
+    child.send("\r")
+    child.expect("Add another field")
+    child.send("n")
+    child.expect(pexpect_eof())
+    child.close()
+    assert child.exitstatus == 0, child.before
+    recorded = yaml.safe_load((tmp_path / "w" / ".copier-answers.yml").read_text("utf-8"))
+    assert recorded["settings_fields"] == [
+        {"code": "api_key", "name": "Api key", "type": "text", "required": True}]
+
+
+def test_fitted_text_keeps_to_the_width_and_three_lines(monkeypatch) -> None:
+    monkeypatch.setattr(prompts, "_columns", lambda: 40)
+    text = "word " * 40 + "\nsecond paragraph"
+    lines = prompts.fitted(text, indent=3).split("\n")
+    assert len(lines) == MAX_LINES and all(len(line) <= 36 for line in lines), lines
+    assert lines[-1].endswith("…")
+    assert prompts.fitted("short\nlines") == "short\nlines"  # its own breaks are kept
+
+
+def test_copiers_message_and_validation_are_fitted(monkeypatch) -> None:
+    monkeypatch.setattr(prompts, "_columns", lambda: 30)
+    question = prompts._fitted_question({
+        "name": "x", "message": "a help text that is longer than the terminal is wide\n  ",
+        "validate": lambda answer: True if answer else "an error message that is long too"})
+    text, tail = question["message"].rsplit("\n", 1)
+    assert tail == "  " and text.replace("\n", " ") == \
+        "a help text that is longer than the terminal is wide"
+    assert all(len(line) <= 26 for line in text.split("\n"))
+    assert question["validate"]("y") is True
+    assert question["validate"]("").replace("\n", " ") == "an error message that is long too"
+    assert "\n" in question["validate"]("")
+
+
+def test_every_field_type_has_an_explanation() -> None:
+    assert set(prompts.FIELD_TYPE_HELP) == set(areas.SETTINGS_FIELD_TYPES)

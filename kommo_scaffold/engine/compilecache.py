@@ -1,17 +1,15 @@
-"""Compiled Jinja code and the parsed copier.yml, kept between commands in the user's cache
-folder.
+"""Compiled Jinja code, kept between commands in the user's cache folder.
 
 Compiling the template's Jinja sources (files, question defaults, ``when`` conditions and
-validators) is about a fifth of what ``kommo add-area`` or ``kommo-new`` does, and parsing
-copier.yml a few hundredths of a second more; both only change with the template version.
-The code objects (and the parsed copier.yml) are kept with ``marshal``, as Jinja's own
+validators) is about a fifth of what ``kommo add-area`` or ``kommo-new`` does, and only
+changes with the template version. The code objects are kept with ``marshal``, as Jinja's own
 ``FileSystemBytecodeCache`` keeps code
 (https://jinja.palletsprojects.com/en/stable/api/#bytecode-cache); that cache cannot be
 used here, because its key includes the file's path and copier loads the template from a
 new temporary clone in each render.
 
 The folder is ``compiled-templates`` in kommo's cache folder (``cachedir``). It holds one
-folder per Python, Jinja, copier and PyYAML version; a new combination removes the others.
+folder per Python, Jinja and copier version; a new combination removes the others.
 Deleting it at any time is safe. A file that is damaged or was written by another version
 is never loaded: each carries a checksum of its contents, and its key includes the
 versions and the Jinja extensions' module files. The folder is not used where someone else
@@ -35,7 +33,7 @@ from kommo_scaffold.engine import cachedir
 from kommo_scaffold.plumbing import interrupt
 
 # Raised whenever the stored form changes, so that older files are never read.
-_FORMAT = "1"
+_FORMAT = "2"
 _DIGEST_SIZE = 32
 
 
@@ -75,15 +73,12 @@ class CodeCache:
 
     @classmethod
     def open(cls) -> CodeCache | None:
-        """The cache for this Python, Jinja, copier and PyYAML; None where it cannot be
-        used."""
+        """The cache for this Python, Jinja and copier; None where it cannot be used."""
         import copier
         import jinja2
-        import yaml
 
         versions = (_FORMAT, sys.implementation.cache_tag, importlib.util.MAGIC_NUMBER.hex(),
-                    jinja2.__version__, getattr(copier, "__version__", "unknown"),
-                    yaml.__version__)
+                    jinja2.__version__, getattr(copier, "__version__", "unknown"))
         name = hashlib.sha256("\0".join(versions).encode()).hexdigest()[:16]
         root = cachedir.private_folder("compiled-templates")
         if root is None:
@@ -117,11 +112,6 @@ class CodeCache:
             digest.update(b"\0")
         return digest.hexdigest()
 
-    @staticmethod
-    def data_key(kind: str, content: bytes) -> str:
-        """The file name for what parsing ``content`` (a file of ``kind``) gave."""
-        return hashlib.sha256(kind.encode("utf-8") + b"\0" + content).hexdigest()
-
     def get(self, key: str) -> Any:
         """What was stored under ``key``; None if nothing (or nothing intact) was."""
         try:
@@ -137,8 +127,8 @@ class CodeCache:
             return None
 
     def put(self, key: str, value: Any) -> None:
-        """Store ``value``: code, or plain data (dicts, lists, strings, numbers); nothing is
-        stored for values marshal cannot write (dates, custom classes)."""
+        """Store ``value``, a code object or the source Jinja generated; nothing is stored
+        for what marshal cannot write."""
         try:
             payload = marshal.dumps(value)
         except ValueError:

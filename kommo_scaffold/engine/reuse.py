@@ -1,36 +1,23 @@
 """Work copier repeats, done once: within a command and, where safe, between commands.
 
-copier 9 renders the template three times in an update, each time with a new clone, a new
-Jinja environment and a new parse of copier.yml, and asks git the same questions about the
-same clone. Each adaptation here wraps one copier, Jinja or plumbum internal for the length of
-a command (``replaced``) and does nothing where another version lacks that internal; the
-results are unchanged (tested against copier's own behaviour).
+copier 9 renders the template three times in an update, each time with a new clone and a new
+Jinja environment, and asks git the same question after each file it writes. Each adaptation
+here wraps one copier or Jinja internal for the length of a command (``adapt.replaced``) and
+turns itself off where another version lacks that internal or gives it other parameters; the
+results are unchanged (tested against copier's own behaviour). Kept are those that pay:
+compiling each Jinja source once (about 1.6 s of CPU per ``kommo add-area``), one clone per
+template version (about 0.5 s) and reading ``core.fileMode`` once (about 0.2 s).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from types import CodeType
 from typing import Any
 
+from kommo_scaffold.engine.adapt import has_parameters, replaced
 from kommo_scaffold.engine.compilecache import CodeCache
-
-
-@contextlib.contextmanager
-def replaced(owner: Any, name: str, wrap: Callable[[Any], Any]) -> Iterator[None]:
-    """``owner.name`` replaced by ``wrap(original)`` for the block, then restored; nothing
-    is replaced where another version of the library has no such attribute."""
-    original = getattr(owner, name, None)
-    if original is None:
-        yield
-        return
-    setattr(owner, name, wrap(original))
-    try:
-        yield
-    finally:
-        setattr(owner, name, original)
 
 
 def _environment_key(env: Any) -> tuple[Any, ...]:
@@ -85,7 +72,8 @@ def compiled_once(on_disk: CodeCache | None = None) -> Iterator[None]:
             return code
         return compile_once
 
-    with replaced(Environment, "compile", wrap):
+    with replaced(Environment, "compile", wrap,
+                  ("self", "source", "name", "filename", "raw", "defer_init")):
         yield
 
 
@@ -103,13 +91,13 @@ def file_mode_read_once() -> Iterator[None]:
     from plumbum import ProcessExecutionError
 
     get_git: Any = getattr(_main, "get_git", None)
+    if not has_parameters(get_git, ("context_dir",)):  # another copier: its step as it is
+        yield
+        return
     settings: dict[tuple[int, str], str | None] = {}
     renders: list[Any] = []  # kept alive, so that no id() in the keys is reused
 
     def wrap(original: Any) -> Any:
-        if get_git is None:  # another copier: leave its step as it is
-            return original
-
         def sync(self: Any, dst_relpath: Any, src_mode: int) -> None:
             root = str(self.subproject.local_abspath)
             key = (id(self), root)
@@ -124,44 +112,8 @@ def file_mode_read_once() -> Iterator[None]:
                 original(self, dst_relpath, src_mode)
         return sync
 
-    with replaced(_main.Worker, "_sync_git_index_executable_bit", wrap):
-        yield
-
-
-@contextlib.contextmanager
-def config_parsed_once(on_disk: CodeCache | None = None) -> Iterator[None]:
-    """copier.yml is parsed once for equal contents, within a command and between commands.
-
-    copier parses it again for each clone of the template, five times in an update. The
-    result depends only on the file's bytes unless it includes other files (``!include``),
-    so a file with equal bytes gets a copy of the first result, which is also kept in
-    ``on_disk`` (the user's cache folder, compilecache) where it is plain data.
-    """
-    import copy
-
-    from copier import _template
-
-    parsed: dict[tuple[bytes, bool], Any] = {}
-
-    def wrap(original: Any) -> Any:
-        def load(conf_path: Path, quiet: bool = False) -> Any:
-            content = Path(conf_path).read_bytes()
-            if b"!include" in content:
-                return original(conf_path, quiet)
-            key = (content, quiet)
-            if key not in parsed:
-                file = on_disk.data_key(f"copier.yml quiet={quiet}", content) if on_disk \
-                    else None
-                value = on_disk.get(file) if on_disk and file else None
-                if not isinstance(value, dict):
-                    value = original(conf_path, quiet)
-                    if on_disk and file:
-                        on_disk.put(file, value)
-                parsed[key] = value
-            return copy.deepcopy(parsed[key])  # copier's caller may change what it gets
-        return load
-
-    with replaced(_template, "load_template_config", wrap):
+    with replaced(_main.Worker, "_sync_git_index_executable_bit", wrap,
+                  ("self", "dst_relpath", "src_mode")):
         yield
 
 
@@ -197,55 +149,17 @@ def cloned_once() -> Iterator[None]:
             return kept[url, ref]
         return clone
 
-    with replaced(_template, "clone", wrap):
-        yield
-
-
-@contextlib.contextmanager
-def template_facts_shared() -> Iterator[None]:
-    """What copier asks git about one template clone, it asks once per command.
-
-    Each render makes a new copier Template object, whose cached properties ask git again:
-    the clone's version (dunamai, about a dozen git processes), its commit, the file modes
-    in its index, and whether the template's URL is a git repository. With the clone shared
-    (``cloned_once``) and only read, the first object's answers hold for the others. A
-    clone of HEAD has a folder of its own, so its answers are never shared.
-    """
-    import copy
-    import functools
-
-    from copier import _template
-
-    facts: dict[tuple[str, str], Any] = {}
-
-    def sharing(name: str, place: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        def wrap(original: Any) -> Any:
-            if not isinstance(original, functools.cached_property):
-                return original  # another copier: leave it as it is
-
-            def shared(self: Any) -> Any:
-                key = (name, str(place(self)))
-                if key not in facts:
-                    facts[key] = original.func(self)
-                return copy.copy(facts[key])  # a caller may change a mapping it gets
-            replacement = functools.cached_property(shared)
-            replacement.__set_name__(_template.Template, name)
-            return replacement
-        return wrap
-
-    with contextlib.ExitStack() as stack:
-        for name in ("commit", "commit_hash", "version", "git_index_modes"):
-            stack.enter_context(replaced(_template.Template, name,
-                                          sharing(name, lambda self: self.local_abspath)))
-        for name in ("vcs", "url_expanded"):
-            stack.enter_context(replaced(_template.Template, name,
-                                          sharing(name, lambda self: self.url)))
+    with replaced(_template, "clone", wrap, ("url", "ref", "location")):
         yield
 
 
 @contextlib.contextmanager
 def repeated_work_done_once() -> Iterator[None]:
-    on_disk = CodeCache.open()  # once per command, for both of its users
-    with compiled_once(on_disk), file_mode_read_once(), config_parsed_once(on_disk), \
-            cloned_once(), template_facts_shared():
+    from kommo_scaffold.engine import adapt
+
+    if not adapt.enabled():  # not even the cache folder
+        yield
+        return
+    on_disk = CodeCache.open()
+    with compiled_once(on_disk), file_mode_read_once(), cloned_once():
         yield

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold.engine.reuse import replaced
+from kommo_scaffold.engine.adapt import replaced
 from kommo_scaffold.errors import ScaffoldError, UsageError
 from kommo_scaffold.plumbing import gitutil
 
@@ -30,9 +30,48 @@ def _one_line(error: BaseException) -> str:
     return text or error.__class__.__name__
 
 
+# The copier functions that raise a plain ValueError or TypeError about what the user gave
+# (copier has no error class of its own for these): validators, choices, type and YAML
+# parsing of answers, a required question left unanswered, a template or ref not found.
+_USER_ERROR_RAISERS = frozenset({
+    ("copier._user_data", "Question.validate_answer"),
+    ("copier._user_data", "Question._parse_answer"),
+    ("copier._user_data", "Question.cast_answer"),  # int(), float(), json.loads() of answers
+    ("copier._user_data", "parse_yaml_string"),
+    ("copier._user_data", "parse_yaml_list"),
+    ("copier._tools", "cast_to_str"),
+    ("copier._main", "Worker._ask"),
+    ("copier._main", "Worker.resolved_vcs_ref"),
+    ("copier._main", "Worker.template"),
+    ("copier._template", "Template.local_abspath"),
+    ("copier._vcs", "_resolve_ref"),
+})
+# What those functions call to parse an answer, which may raise the error itself.
+_PARSERS = ("json", "json.decoder")
+
+
+def is_user_error(error: BaseException) -> bool:
+    """``error`` (a ValueError or TypeError) was raised by copier about the user's input, not
+    by a bug: the innermost copier function on its traceback is one of those that check
+    input, and below it only a parser ran."""
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.startswith("copier"):
+            return (module, frame.f_code.co_qualname) in _USER_ERROR_RAISERS
+        if module not in _PARSERS:
+            return False
+    return False
+
+
 @contextlib.contextmanager
 def copier_errors() -> Iterator[None]:
-    """Map copier's exceptions (tracebacks by default) to ScaffoldError messages."""
+    """Map copier's exceptions about the user's input or the template (tracebacks by default)
+    to ScaffoldError messages; anything else is a bug and goes on as it is."""
     from copier.errors import CopierAnswersInterrupt, CopierError, InteractiveSessionError
 
     try:
@@ -46,7 +85,8 @@ def copier_errors() -> Iterator[None]:
     except CopierError as error:
         raise ScaffoldError(_one_line(error)) from error
     except (ValueError, TypeError) as error:
-        # copier raises these for answers its validators or type parsers reject.
+        if not is_user_error(error):
+            raise
         raise UsageError(_one_line(error)) from error
 
 
@@ -106,7 +146,7 @@ def _children_reaped() -> Iterator[None]:
                 raise
         return run_proc
 
-    with replaced(base, "run_proc", wrap):
+    with replaced(base, "run_proc", wrap, ("proc",), more=True):
         yield
 
 

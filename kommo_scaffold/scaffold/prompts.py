@@ -9,16 +9,21 @@ copier asks every question of copier.yml itself. Two things it cannot do well ar
 * answers given so far are recorded, so Ctrl-C can leave a data file to resume from, and a
   run without a terminal can name every answer it is missing instead of failing on the first.
 
-copier has no hook for custom prompts; the one place it prompts is ``copier._main``'s
-``unsafe_prompt`` (a questionary function), which :func:`recording` wraps while a command
-runs. copier is pinned below 10 in pyproject.toml; tests drive the prompts in a terminal.
+Every question's help text and validation message is wrapped to the terminal's width (at
+most three lines): prompt_toolkit cuts a line of a prompt's message at the right edge.
+
+:func:`recording` asks through copier's one prompt, hooked by ``engine.prompthook`` while a
+command runs; tests drive the prompts in a terminal.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import sys
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +32,57 @@ from typing import Any
 from kommo_scaffold.catalog import areas
 
 QMARK = "\U0001f3a4"  # copier's microphone, so our questions look like its own
+MAX_LINES = 3
+# What each installation form field type is in Kommo's form (one line each at the prompt).
+FIELD_TYPE_HELP = {
+    "text": "a text input",
+    "pass": "a password input",
+    "users": "one text input per account user (e.g. a phone extension)",
+    "users_lp": "a login and a password per account user",
+    "custom": "your own input, drawn in settings() (one per widget)",
+}
+
+
+def _columns() -> int:
+    """The width prompt_toolkit draws in: the terminal's own, which COLUMNS (often left
+    over from another terminal) does not change; COLUMNS or 80 only without a terminal."""
+    for stream in (sys.__stdout__, sys.__stderr__):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            continue
+    return shutil.get_terminal_size().columns
+
+
+def fitted(text: str, indent: int = 0) -> str:
+    """``text`` wrapped to the terminal's width less ``indent`` (the prompt mark), its own
+    line breaks kept, at most MAX_LINES lines (the last one ends in an ellipsis if cut)."""
+    width = max(20, _columns() - indent - 1)
+    lines = [piece for line in text.splitlines()
+             for piece in (textwrap.wrap(line, width) or [""])]
+    if len(lines) > MAX_LINES:
+        last = textwrap.shorten(" ".join(lines[MAX_LINES - 1:]), width, placeholder=" …")
+        lines = [*lines[:MAX_LINES - 1], last]
+    return "\n".join(lines)
+
+
+def _fitted_question(question: dict[str, Any]) -> dict[str, Any]:
+    """copier's question with its message and validation messages fitted to the terminal.
+
+    copier's message is the help text (or the name and type), then a line break and the two
+    spaces the answer follows."""
+    question = dict(question)
+    message = question.get("message")
+    if isinstance(message, str) and "\n" in message:
+        text, _, tail = message.rpartition("\n")
+        question["message"] = f"{fitted(text, indent=3)}\n{tail}"
+    validate = question.get("validate")
+    if callable(validate):
+        def fitted_validate(answer: Any, validate: Callable[[Any], Any] = validate) -> Any:
+            verdict = validate(answer)
+            return fitted(verdict) if isinstance(verdict, str) else verdict
+        question["validate"] = fitted_validate
+    return question
 
 
 @dataclass
@@ -76,8 +132,8 @@ def ask_settings_fields(defaults: list[dict[str, Any]], locations: list[str] | N
             if not text and not fields:
                 return True  # no fields at all
             if not FIELD_CODE_RE.match(text):
-                return "lower-case Latin letters, digits and _, starting with a letter"
-            return f"{text} is already a field" if text in taken else True
+                return fitted("lower-case Latin letters, digits and _, starting with a letter")
+            return fitted(f"{text} is already a field") if text in taken else True
 
         code = questionary.text(
             f"Field {len(fields) + 1} code" + (" (empty: no fields)" if not fields else ""),
@@ -85,16 +141,20 @@ def ask_settings_fields(defaults: list[dict[str, Any]], locations: list[str] | N
         ).unsafe_ask().strip()
         if not code:
             break
+        # The label a default field had, while its code is kept; else one from the code.
+        label = default.get("name") if code == default.get("code") else None
         name = questionary.text(
-            "Label in the form", default=str(default.get("name") or _field_label(code)),
-            qmark=QMARK,
+            "Label in the form", default=str(label or _field_label(code)), qmark=QMARK,
         ).unsafe_ask().strip() or _field_label(code)
         kinds = [kind for kind in areas.SETTINGS_FIELD_TYPES
                  if kind != "custom" or (allow_custom and
                                          all(f["type"] != "custom" for f in fields))]
+        width = max(len(kind) for kind in kinds)
+        choices = [questionary.Choice(
+            title=fitted(f"{kind:<{width}}  {FIELD_TYPE_HELP[kind]}", indent=3).split("\n")[0],
+            value=kind) for kind in kinds]
         kind = questionary.select(
-            "Type" + (" (custom: your own input, drawn in settings())" if "custom" in kinds
-                      else ""), choices=kinds,
+            "Type", choices=choices,
             default=default.get("type") if default.get("type") in kinds else kinds[0],
             qmark=QMARK,
         ).unsafe_ask()
@@ -120,34 +180,31 @@ def _default_fields(question: dict[str, Any]) -> list[dict[str, Any]]:
 
 @contextlib.contextmanager
 def recording(given: dict[str, Any]) -> Iterator[Recorder]:
-    """Wrap copier's prompt while the block runs: record answers, ask settings fields."""
-    import copier._main as copier_main
+    """Ask copier's questions while the block runs: record answers, ask settings fields one
+    by one, fit help and validation messages to the terminal."""
+    from kommo_scaffold.engine import prompthook
 
-    # copier 9 asks every question through this one name (questionary.prompt, imported).
-    original: Callable[..., dict[str, Any]] = getattr(copier_main, "unsafe_prompt")  # noqa: B009
     recorder = Recorder(dict(given))
 
-    def prompt(questions: list[dict[str, Any]], answers: dict[str, Any] | None = None,
-               **kwargs: Any) -> dict[str, Any]:
-        question = questions[0]
+    def prompt(original: prompthook.Prompt, questions: list[dict[str, Any]],
+               answers: dict[str, Any] | None, **kwargs: Any) -> dict[str, Any]:
+        # copier 9 asks one question per call.
+        question = _fitted_question(questions[0])
         name = question["name"]
         when = question.get("when")
         if callable(when) and not when(answers or {}):
-            return original(questions, answers=answers, **kwargs)
+            return original([question, *questions[1:]], answers=answers, **kwargs)
         if name == "settings_fields":
             locations = recorder.known().get("locations")
             value: Any = ask_settings_fields(_default_fields(question),
                                              locations if isinstance(locations, list) else None)
         else:
-            value = original(questions, answers=answers, **kwargs)[name]
+            value = original([question, *questions[1:]], answers=answers, **kwargs)[name]
         recorder.typed[name] = value
         return {**(answers or {}), name: value}
 
-    setattr(copier_main, "unsafe_prompt", prompt)  # noqa: B010
-    try:
+    with prompthook.hooked(prompt):
         yield recorder
-    finally:
-        setattr(copier_main, "unsafe_prompt", original)  # noqa: B010
 
 
 def nothing_to_ask(given: dict[str, Any], template_root: Path, terminal: bool) -> bool:
