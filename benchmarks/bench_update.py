@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -26,14 +27,22 @@ TARGET_RATIO = 1.0
 AREAS = ["lcard", "settings"]
 
 
-def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall time, and CPU time of the command and its children (git...): the CPU time
+    hardly changes with the machine's load."""
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(argv)}: {done.stderr.strip()}")
-    return elapsed
+    return elapsed, _children_cpu() - cpu_before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -55,6 +64,7 @@ def main() -> int:
                        capture_output=True, check=True)
         copier_data = f"locations=[{', '.join([*AREAS, 'digital_pipeline'])}]"
         results: dict[str, list[float]] = {"kommo add-area": [], "copier update": []}
+        cpu: dict[str, list[float]] = {name: [] for name in results}
         for run in range(args.runs):  # interleaved, so drift affects both alike
             for name in results:
                 project = root / f"{name.split()[0]}-{run}"
@@ -64,10 +74,13 @@ def main() -> int:
                 else:
                     argv = [copier, "update", "--quiet", "--defaults", "--vcs-ref=:current:",
                             "-d", copier_data]
-                results[name].append(timed(argv, env, project))
-    print(f"{'command':<16} {'median s':>9} {'min s':>7}   ({args.runs} runs)")
+                wall, used = timed(argv, env, project)
+                results[name].append(wall)
+                cpu[name].append(used)
+    print(f"{'command':<16} {'median s':>9} {'min s':>7} {'CPU s':>7}   ({args.runs} runs)")
     for name, times in results.items():
-        print(f"{name:<16} {statistics.median(times):>9.3f} {min(times):>7.3f}")
+        print(f"{name:<16} {statistics.median(times):>9.3f} {min(times):>7.3f} "
+              f"{statistics.median(cpu[name]):>7.3f}")
     ratio = statistics.median(results["kommo add-area"]) / statistics.median(
         results["copier update"])
     verdict = "within" if ratio <= TARGET_RATIO else "OVER"

@@ -11,6 +11,12 @@ A fork cannot reproduce how an interpreter starts, so runs whose environment cha
 (PYTHON* or locale variables) get a real interpreter. The timed-signal tests (whose first
 moments are the interpreter's start-up and kommo's lazy imports), the terminal (pexpect)
 tests and the `kommo dev` walk-through run real interpreters too.
+
+``KOMMO_TESTS_REAL_INTERPRETERS=1`` makes every run a real interpreter (to rule the harness
+out), and so does a platform without fork, Unix sequenced-packet sockets with file
+descriptor passing or pidfd (the server's wait), or a server that does not start. A fork
+inherits whatever importing kommo_scaffold set up in the server: tests/test_forked_cli.py
+holds that importing it sets up no process-wide state.
 """
 
 from __future__ import annotations
@@ -28,6 +34,18 @@ from typing import Any
 # Environment variables read while an interpreter starts (encodings, flags, paths).
 _STARTUP = ("PYTHON", "LC_", "LANG")
 _MAX_MESSAGE = 1 << 20
+OFF_ENV = "KOMMO_TESTS_REAL_INTERPRETERS"
+
+
+def forking_possible() -> bool:
+    """Whether this platform has what the server and its clients use."""
+    return (hasattr(os, "fork") and hasattr(os, "pidfd_open") and hasattr(socket, "AF_UNIX")
+            and hasattr(socket, "SOCK_SEQPACKET") and hasattr(socket, "send_fds"))
+
+
+def wanted() -> bool:
+    """Forked runs, unless switched off or impossible here."""
+    return forking_possible() and os.environ.get(OFF_ENV, "") in ("", "0")
 
 
 def _startup_env(env: dict[str, str]) -> dict[str, str]:
@@ -125,25 +143,28 @@ class Server:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.process: subprocess.Popen[bytes] | None = None
+        self.forking = wanted()  # False: every run is a real interpreter
 
     @property
     def socket_path(self) -> Path:
         return self.folder / "socket"
 
     def start(self) -> None:
-        if self.process is not None:
+        if self.process is not None or not self.forking:
             return
         path = self.socket_path
         self.process = subprocess.Popen([sys.executable, __file__, str(path)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.process.stdout is not None
-        if self.process.stdout.readline() != b"ready\n":
-            raise RuntimeError("the forked-CLI server did not start")
+        if self.process.stdout.readline() != b"ready\n":  # real interpreters, then
+            self.stop()
+            self.forking = False
 
     def stop(self) -> None:
         if self.process is not None:
             assert self.process.stdin is not None
-            self.process.stdin.close()
+            with contextlib.suppress(BrokenPipeError):  # a server that died at its start
+                self.process.stdin.close()
             self.process.wait(timeout=30)
             assert self.process.stdout is not None
             self.process.stdout.close()
@@ -155,6 +176,9 @@ class Server:
         cwd=cwd, env=env, input=input_text) gives, from a fork of the server."""
         command = [sys.executable, "-c", code, *args]
         self.start()
+        if not self.forking:
+            return subprocess.run(command, cwd=cwd, env=env, input=input_text,
+                                  capture_output=True, text=True, check=False)
         request = {"code": code, "args": args, "cwd": str(cwd or os.getcwd()), "env": env}
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -181,8 +205,12 @@ def client_script(server: Server, code: str, real_script: Path) -> str:
 
     It hands its own standard streams over, passes Ctrl-C, SIGTERM and SIGHUP on to the run,
     and ends as the run ended (its exit code, or killed by the same signal). Without the
-    server, or where the environment changes how Python starts, it becomes ``real_script``.
+    server, or where the environment changes how Python starts, it becomes ``real_script``;
+    where runs are not forked (``Server.forking``), it is that from the start.
     """
+    if not server.forking:
+        return (f"#!{sys.executable} -IS\nimport os, sys\nos.execv(sys.executable, "
+                f"[sys.executable, {str(real_script)!r}, *sys.argv[1:]])\n")
     return f"""#!{sys.executable} -IS
 import json, os, signal, socket, sys
 pending = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -74,3 +75,102 @@ def test_path_command_passes_signals_on(tmp_path, cli_bin, signum):
     process.send_signal(signum)
     process.communicate(timeout=30)
     assert process.returncode == -signum
+
+
+def test_the_off_switch_and_a_platform_without_fork_start_real_interpreters(
+        tmp_path, monkeypatch):
+    import forked_cli
+
+    monkeypatch.setenv(forked_cli.OFF_ENV, "1")
+    off = forked_cli.Server(tmp_path / "off")
+    monkeypatch.delenv(forked_cli.OFF_ENV)
+    monkeypatch.delattr(os, "fork")
+    no_fork = forked_cli.Server(tmp_path / "no-fork")
+    monkeypatch.undo()
+    for server in (off, no_fork):
+        assert not server.forking
+        result = server.run(PROBE, ["4", "x"], tmp_path, {**os.environ, "PROBE": "p"}, "a")
+        assert (result.returncode, result.stderr) == (4, "A\n")
+        assert server.process is None  # no server was started
+        real = tmp_path / "real"
+        real.write_text(f"#!{sys.executable}\nprint('the real script')\n", "utf-8")
+        command = tmp_path / "command"
+        command.write_text(forked_cli.client_script(server, "print('forked')", real), "utf-8")
+        command.chmod(0o755)
+        assert subprocess.run([str(command)], capture_output=True, text=True,
+                              check=True).stdout == "the real script\n"
+
+
+def test_a_server_that_cannot_start_means_real_interpreters(tmp_path):
+    import forked_cli
+
+    server = forked_cli.Server(tmp_path / "no-such-folder")  # the socket cannot be bound
+    result = server.run("print('ran')", [], tmp_path, dict(os.environ), None)
+    assert (result.returncode, result.stdout) == (0, "ran\n")
+    assert not server.forking and server.process is None
+
+
+# What a fork of the server inherits from importing kommo_scaffold: none of it may be set.
+STATE = r"""
+import atexit, importlib, json, logging, os, pkgutil, signal, sys, tempfile, threading
+import warnings
+
+
+def state():
+    umask = os.umask(0o22)
+    os.umask(umask)
+    return {
+        "signals": {str(s): repr(signal.getsignal(s)) for s in signal.valid_signals()
+                    if signal.getsignal(s) is not None},
+        "threads": sorted(t.name for t in threading.enumerate()),
+        "environ": dict(os.environ), "cwd": os.getcwd(), "umask": umask,
+        "tempdir": tempfile.tempdir, "excepthook": repr(sys.excepthook),
+        "atexit": atexit._ncallbacks(), "logging": repr(logging.getLogger().handlers),
+        "warnings": len(warnings.filters), "recursion": sys.getrecursionlimit(),
+        "stdio": [repr(stream) for stream in (sys.stdin, sys.stdout, sys.stderr)],
+    }
+
+
+# The libraries first: what they do on import is theirs, and happens in any interpreter.
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+before = state()
+import kommo_scaffold
+for module in pkgutil.walk_packages(kommo_scaffold.__path__, "kommo_scaffold."):
+    importlib.import_module(module.name)
+after = state()
+print(json.dumps({key: [before[key], after[key]] for key in before if before[key] != after[key]}))
+"""
+LIBRARIES = ["copier", "copier._main", "jinja2", "typer", "click", "plumbum", "questionary",
+             "prompt_toolkit", "yaml", "PIL.Image", "PIL.ImageDraw", "PIL.ImageFont",
+             "tree_sitter", "tree_sitter_javascript", "watchfiles", "packaging.version",
+             "pydantic", "dunamai", "rich"]
+
+
+def test_importing_kommo_scaffold_sets_no_process_wide_state(tmp_path):
+    import importlib.util
+
+    libraries = [name for name in LIBRARIES if importlib.util.find_spec(name.split(".")[0])]
+    result = subprocess.run([sys.executable, "-c", STATE, *libraries], cwd=tmp_path,
+                            capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == {}
+
+
+def test_the_state_guard_sees_each_kind_of_change(tmp_path):
+    """The same probe, with a module that changes everything it looks at."""
+    package = tmp_path / "kommo_scaffold"
+    package.mkdir()
+    (package / "__init__.py").write_text("", "utf-8")
+    (package / "bad.py").write_text(
+        "import atexit, os, signal, tempfile, threading, time\n"
+        "signal.signal(signal.SIGUSR1, lambda *a: None)\n"
+        "threading.Thread(target=time.sleep, args=(5,), daemon=True, name='x').start()\n"
+        "os.environ['SET_AT_IMPORT'] = '1'\n"
+        "tempfile.tempdir = '/tmp'\n"
+        "os.chdir('/')\n"
+        "atexit.register(print)\n", "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", STATE], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, check=True)
+    assert set(json.loads(result.stdout)) == {"signals", "threads", "environ", "tempdir",
+                                              "cwd", "atexit"}
