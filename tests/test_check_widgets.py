@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from check_helpers import W, generated_warnings_ok
 from conftest import REPO, run_cli, tool
+from widget_assertions import callbacks_for
 
 from kommo_scaffold import check
 from kommo_scaffold.catalog import areas
@@ -227,4 +228,4 @@ def test_generated_scripts_agree_with_node(make_widget):
     from kommo_scaffold.check.js.parser import parse_module
 
     module = parse_module(script.read_text("utf-8"))
-    assert set(areas.callbacks_for(list(areas.AREA_CODES))) <= set(module.callbacks.entries)
+    assert set(callbacks_for(list(areas.AREA_CODES))) <= set(module.callbacks.entries)

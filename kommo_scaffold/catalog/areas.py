@@ -169,16 +169,6 @@ SEED_EXAMPLE_LOCATIONS: tuple[str, ...] = (
 SEED_EXAMPLE_PANEL: tuple[str, ...] = ("lcard", "ccard")
 
 
-def callbacks_for(locations: list[str] | tuple[str, ...]) -> list[str]:
-    """All callbacks script.js defines for these areas, base ones first, no duplicates."""
-    result = list(BASE_CALLBACKS)
-    for code in locations:
-        for name in AREA_BY_CODE[code].callbacks + AREA_BY_CODE[code].alias_callbacks:
-            if name not in result:
-                result.append(name)
-    return result
-
-
 def logos_for(locations: list[str] | tuple[str, ...]) -> dict[str, tuple[int, int]]:
     """Logo file name -> (width, height) for a widget with these areas."""
     logos = dict(BASE_LOGOS)

@@ -136,11 +136,6 @@ def stale(wanted: dict[Path, str]) -> dict[Path, str]:
             if not path.exists() or path.read_text("utf-8") != text}
 
 
-def stale_files(root: Path) -> dict[Path, str]:
-    """The template's generated files under ``root`` that are out of date."""
-    return stale(wanted_files(root))
-
-
 def write_or_check(wanted: dict[Path, str], argv: list[str], command: str) -> int:
     """Write the generated files that changed, or with --check report them and fail."""
     outdated = stale(wanted)

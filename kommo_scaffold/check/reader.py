@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kommo_scaffold.check.registry import rule
-from kommo_scaffold.check.report import Finding, Report, kb
+from kommo_scaffold.check.report import Finding, kb
 from kommo_scaffold.errors import UsageError
 
 # Reading limits: a widget is a few hundred KB; anything far bigger is a mistake or a bomb.
@@ -361,9 +361,3 @@ def read(path: Path, exclude: frozenset[str] = frozenset()) -> Widget:
     else:
         _read_folder(widget, exclude)
     return widget
-
-
-def attach(widget: Widget, report: Report) -> None:
-    report.kind = widget.kind
-    report.files = sorted(widget.sizes)
-    report.findings.extend(widget.findings)

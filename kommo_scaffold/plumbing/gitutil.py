@@ -92,11 +92,6 @@ def commit_all(cwd: Path, message: str) -> None:
         "-m", message, cwd=cwd)
 
 
-def is_repo_root(path: Path) -> bool:
-    top = git("rev-parse", "--show-toplevel", cwd=path, check=False).strip()
-    return bool(top) and Path(top).resolve() == path.resolve()
-
-
 def project_prefix(path: Path) -> str:
     """The project folder relative to the repository root ('' or 'apps/widget/')."""
     return git("rev-parse", "--show-prefix", cwd=path).strip()
@@ -127,14 +122,6 @@ def status(path: Path, ignored: bool = False) -> list[StatusEntry]:
 def status_lines(path: Path) -> list[str]:
     """`git status --porcelain` lines for the project folder (untracked files included)."""
     return [f"{entry.code} {entry.path}" for entry in status(path)]
-
-
-def conflicted_files(path: Path) -> list[str]:
-    """Unmerged files under ``path``, relative to it (the project may be a subproject)."""
-    prefix = project_prefix(path)
-    names = split_z(git_bytes("diff", "--name-only", "-z", "--diff-filter=U", "--no-renames",
-                              "--", ".", cwd=path))
-    return sorted({name.removeprefix(prefix) for name in names})
 
 
 def tracked_files(path: Path) -> dict[str, str]:
