@@ -394,3 +394,21 @@ def test_only_input_checks_count_as_user_errors():
     assert not engine.is_user_error(raise_in("copier._main", "Worker._render_file"))
     # Below copier's check, code of ours (a wrapper) raised it: a bug.
     assert not engine.is_user_error(raise_in("kommo_scaffold.engine.reuse", "clone"))
+
+
+def test_add_area_works_with_the_adaptations_off(make_widget, tmp_path):
+    """The same change as with them, by copier as it is, which keeps nothing in the cache."""
+    from kommo_scaffold.engine import adapt
+
+    cache = tmp_path / "cache"
+    projects = {}
+    for name, env in (("adapted", {}),  # the session's cache
+                      ("plain", {adapt.OFF_ENV: "1", "KOMMO_SCAFFOLD_CACHE": str(cache)})):
+        target = make_widget(name="w", locations=["lcard"]).rename(tmp_path / name)
+        result = python_c("from kommo_scaffold.cli.app import main; main()", "add-area",
+                          "settings", "--defaults", cwd=target, env=env)
+        assert result.returncode == 0, result.stderr
+        projects[name] = _files(target)
+    assert projects["plain"] == projects["adapted"]
+    assert not (cache / "compiled-templates").exists()
+    assert not (cache / "template-clones").exists()
