@@ -90,3 +90,17 @@ def test_area_files_are_named_by_flags():
         if area.flag:
             own = {paths[f] for f in area.project_files} - {paths.get(f"backend/{areas.JWT_FILE}")}
             assert {p.removesuffix(".jinja") for p in by_flag[area.flag]} == own, area.code
+
+
+def test_template_logos_are_the_placeholders_under_the_catalogs_names(tmp_path):
+    """scaffold.logos draws the template's placeholder PNGs under the names the catalog
+    gives them (the maintainer tool that writes templates/widget/project/widget/images)."""
+    from kommo_scaffold.scaffold import logos
+
+    logos.write_placeholders(tmp_path)
+    images = TEMPLATE / "project" / "widget" / "images"
+    drawn = sorted(path.name for path in tmp_path.iterdir())
+    assert drawn == sorted(path.name for path in images.iterdir() if ".png" in path.name)
+    assert "{% if has_dp %}logo_dp.png{% endif %}" in drawn
+    for name in drawn:
+        assert (tmp_path / name).read_bytes() == (images / name).read_bytes(), name
