@@ -104,3 +104,21 @@ def test_template_logos_are_the_placeholders_under_the_catalogs_names(tmp_path):
     assert "{% if has_dp %}logo_dp.png{% endif %}" in drawn
     for name in drawn:
         assert (tmp_path / name).read_bytes() == (images / name).read_bytes(), name
+
+
+def test_catalog_names_every_back_end_part_and_flag():
+    """An area with a route names its class and hook; an area with files names its flag;
+    flags are unique and no question of copier.yml other than the flag itself."""
+    import yaml
+
+    for area in areas.AREAS:
+        has_route = bool(area.backend_route)
+        assert has_route == bool(area.php_class) == bool(area.backend_hook), area.code
+        assert not area.jwt or has_route, area.code
+        assert bool(area.project_files) == bool(area.flag), area.code
+    names = list(templategen.flags())
+    assert len(names) == len(set(names)) == 2 + sum(1 for a in areas.AREAS if a.flag)
+    questions = yaml.safe_load((TEMPLATE / "copier.yml").read_text("utf-8"))
+    answers = {key for area in areas.AREAS for key in area.questions}
+    assert not answers & set(names)
+    assert all(questions[name]["type"] == "bool" for name in names)

@@ -75,7 +75,8 @@ def catalog_jinja() -> str:
 
 def _any_of(codes: tuple[str, ...] | list[str]) -> str:
     """A Jinja test that ``locations`` holds one of ``codes`` (area codes are identifiers)."""
-    assert all(re.fullmatch(r"\w+", code) for code in codes)
+    if not all(re.fullmatch(r"\w+", code) for code in codes):
+        raise ValueError(f"area codes must be identifiers: {codes}")
     if len(codes) == 1:
         return f"'{codes[0]}' in locations"
     listed = ", ".join(f"'{code}'" for code in codes)
