@@ -178,7 +178,15 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_but_the_answers_to_resume_from(tmp_pa
         cwd=str(work), env={**os.environ, "TMPDIR": str(spool)}, encoding="utf-8",
         timeout=30, dimensions=(40, 200),
     )
-    # The areas come first; each reply waits for its own question's help text.
+    # The widget's name comes first; each reply waits for its own question's help text.
+    child.expect("Widget name")
+    child.send("\x15Resumed Widget\r")  # Ctrl-U clears the default
+    child.expect("Your project's code")
+    child.send("\r")
+    child.expect("Description shown")
+    child.send("\r")
+    child.expect("Short description")
+    child.send("\r")
     child.expect("Connection areas")
     child.send("\r")  # the default areas: lcard, settings
     child.expect("right-hand panel")
@@ -186,10 +194,8 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_but_the_answers_to_resume_from(tmp_pa
     child.expect("installs the widget")
     child.send("\r")
     child.expect("Field 1 code")
-    child.send("\x15\r")  # Ctrl-U clears the default: no fields
-    child.expect("Widget name")
-    child.send("\x15Resumed Widget\r")
-    child.expect("Your project's code")
+    child.send("\x15\r")  # no fields
+    child.expect("widget.version")
     child.sendintr()
     child.expect(pexpect.EOF)
     child.close()
@@ -201,13 +207,40 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_but_the_answers_to_resume_from(tmp_pa
     assert len(saved) == 1
     assert f"kommo-new w --data-file {saved[0]}" in " ".join(child.before.split())
     assert yaml.safe_load(saved[0].read_text("utf-8")) == {
+        "widget_name": "Resumed Widget", "widget_code": "resumed_widget",
+        "widget_description": "Resumed Widget widget for Kommo.",
+        "short_description": "Resumed Widget",
         "locations": ["lcard", "settings"], "panel_locations": ["lcard"],
-        "installation": True, "settings_fields": [], "widget_name": "Resumed Widget"}
+        "installation": True, "settings_fields": []}
     # Passing the file back keeps the answer given before the interruption.
     resumed = run_cli("new", "w", "--data-file", str(saved[0]), "--defaults", cwd=work)
     assert resumed.returncode == 0, resumed.stderr
     i18n = json.loads((work / "w" / "widget" / "i18n" / "en.json").read_text("utf-8"))
     assert i18n["widget"]["name"] == "Resumed Widget"
+
+
+def test_area_defaults_follow_the_typed_widget_name(tmp_path):
+    """The name is asked before the areas' details, so their defaults derive from what the
+    user typed, not from the folder name."""
+    pexpect = pytest.importorskip("pexpect")
+    child = pexpect.spawn(
+        sys.executable, ["-c", "from kommo_scaffold.cli.app import new_main; new_main()",
+                         "folder-name", "-d", "locations=[lcard, advanced_settings]"],
+        cwd=str(tmp_path), env=dict(os.environ), encoding="utf-8", timeout=30,
+        dimensions=(40, 200),
+    )
+    child.expect("Widget name")
+    child.send("\x15Typed Name\r")
+    for question in ("Your project's code", "Description shown", "Short description",
+                     "right-hand panel"):
+        child.expect(question)
+        child.send("\r")
+    child.expect("Title of the widget's own page under Settings")
+    shown = child.expect(["Typed Name", "Folder Name"])  # the default, ready to edit
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert shown == 0
 
 
 def test_warns_about_names_too_long_for_public_listing(tmp_path):
@@ -272,8 +305,8 @@ def test_missing_answers_without_a_terminal_are_named(tmp_path):
     message = assert_clean_failure(result, tmp_path)
     assert result.returncode == 2
     named = message.split("missing answers: ")[1].split(": give them")[0].split(", ")
-    # copier.yml order: the areas' details first, then the widget's own answers
-    assert named == ["backend_url", "dp_webhook_url", "dp_action_multiple", "widget_code",
+    # copier.yml order: the widget's name and code, the areas' details, the rest
+    assert named == ["widget_code", "backend_url", "dp_webhook_url", "dp_action_multiple",
                      "init_once"]
     assert not (tmp_path / "w").exists()
 

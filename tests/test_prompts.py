@@ -27,16 +27,32 @@ def questions() -> dict[str, dict[str, Any]]:
             if not key.startswith("_") and value.get("when") is not False}
 
 
-def test_areas_first_then_their_details_then_the_form_then_the_rest() -> None:
+def test_the_widget_then_areas_then_their_details_then_the_form_then_the_rest() -> None:
     order = list(questions())
     per_area = {key for area in areas.AREAS for key in area.questions} | {"backend_url"}
+    widget = ["widget_name", "widget_code", "widget_description", "short_description"]
+    assert order[:len(widget)] == widget
+    order = order[len(widget):]
     assert order[0] == "locations"
     assert order[1] == "panel_locations"
     details = order[2:2 + len(per_area)]
     assert set(details) == per_area, details
     assert order[2 + len(per_area):2 + len(per_area) + 2] == ["installation", "settings_fields"]
     rest = order[2 + len(per_area) + 2:]
-    assert rest[:2] == ["widget_name", "widget_code"]
+    assert rest[:2] == ["widget_version", "locales"]
+
+
+def test_defaults_name_only_questions_asked_before() -> None:
+    """A default that derives from another answer (the advanced page title from the widget
+    name...) comes after that question, so it shows what the user typed."""
+    data = yaml.safe_load((TEMPLATE / "copier.yml").read_text("utf-8"))
+    keys = [key for key in data if not key.startswith("_")]
+    for index, key in enumerate(keys):
+        default = data[key].get("default")
+        if not isinstance(default, str):
+            continue
+        for later in keys[index:]:
+            assert not re.search(rf"\b{later}\b", default), (key, later)
 
 
 def test_help_fits_three_lines_of_an_80_column_terminal() -> None:

@@ -9,7 +9,7 @@ https://developers.kommo.com/docs/widget-locations, https://developers.kommo.com
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["card", "list", "other"]
@@ -32,6 +32,8 @@ BASE_LOGOS: dict[str, tuple[int, int]] = {
 # Logos that only some areas need.
 AREA_LOGOS: dict[str, tuple[int, int]] = {"logo_dp.png": (174, 109)}
 MAX_IMAGE_BYTES = 300 * 1024
+# Under backend/: the JWT check that areas with `jwt` share.
+JWT_FILE = "src/Jwt.php"
 
 # Kommo's locales plus ru for amoCRM accounts (https://developers.kommo.com/docs/i18n).
 LOCALES: tuple[str, ...] = ("en", "es", "pt", "tr", "id", "ru")
@@ -67,11 +69,33 @@ class Area:
     i18n_keys: tuple[str, ...] = ()
     # Files under widget/ the area adds.
     files: tuple[str, ...] = ()
-    # Back-end route the area needs (served by backend/public/index.php).
+    # Back-end route the area needs (served by backend/public/index.php), the PHP class in
+    # backend/src/<php_class>.php that handles it, and the file in backend/hooks/ that
+    # holds the user's code for it.
     backend_route: str | None = None
+    php_class: str | None = None
+    backend_hook: str | None = None
+    # Kommo signs the route's requests with a JWT, checked by backend/src/Jwt.php.
+    jwt: bool = False
+    # The computed copier value (`when: false` in copier.yml) that names the area's files
+    # in the template, as in widget/images/{% if has_dp %}logo_dp.png{% endif %}.
+    flag: str | None = None
     # Per-area answer keys asked only when the area is chosen.
     questions: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def backend_files(self) -> tuple[str, ...]:
+        """Files under backend/ the area adds (the shared back end comes with any of them)."""
+        if not self.backend_route:
+            return ()
+        own = (f"src/{self.php_class}.php", f"hooks/{self.backend_hook}")
+        return own + ((JWT_FILE,) if self.jwt else ())
+
+    @property
+    def project_files(self) -> tuple[str, ...]:
+        """Every file the area adds, as paths in the project."""
+        return (tuple(f"widget/{path}" for path in self.files)
+                + tuple(f"backend/{path}" for path in self.backend_files))
 
     @property
     def takes_panel_flag(self) -> bool:
@@ -95,8 +119,8 @@ AREAS: tuple[Area, ...] = (
          "picks the widget; Kommo calls leads.selected.", kind="list",
          callbacks=("leads.selected",)),
     Area("culist", "Customers list (amoCRM)", "Action in the customers list; amoCRM and legacy "
-         "Kommo accounts only.", kind="list", platform="amocrm",
-         notes=("No *.selected callback is documented for the customers list.",)),
+         "Kommo accounts only. No `*.selected` callback is documented for it.", kind="list",
+         platform="amocrm"),
     Area("clist", "Contacts list", "Action in the contacts and companies list; Kommo calls "
          "contacts.selected.", kind="list", callbacks=("contacts.selected",)),
     Area("tlist", "Tasks list", "Action in the tasks list; Kommo calls todo.selected (amoCRM "
@@ -119,6 +143,7 @@ AREAS: tuple[Area, ...] = (
          "pipeline; Kommo POSTs to dp.webhook_url on your server.", callbacks=("dpSettings",),
          manifest_block="dp", manifest_keys=("action_multiple", "webhook_url", "settings"),
          i18n_keys=("dp.message",), files=("images/logo_dp.png",), backend_route="/dp",
+         php_class="Dp", backend_hook="dp.php", flag="has_dp",
          questions=("dp_webhook_url", "dp_action_multiple")),
     Area("lead_sources", "Lead source", "The widget can be a lead source in the digital "
          "pipeline; Kommo calls onAddAsSource(pipeline_id).", callbacks=("onAddAsSource",)),
@@ -126,7 +151,8 @@ AREAS: tuple[Area, ...] = (
          "act. Never takes a panel flag."),
     Area("sms", "System SMS sender", "Kommo sends system SMS through your server: it POSTs to "
          "sms.endpoint.", manifest_block="sms", manifest_keys=("endpoint",),
-         backend_route="/sms", questions=("sms_endpoint",)),
+         backend_route="/sms", php_class="Sms", backend_hook="sms.php", jwt=True,
+         flag="has_sms", questions=("sms_endpoint",)),
     Area("whatsapp_modal", "WhatsApp modal", "The modal of WhatsApp integrations; amoCRM and "
          "legacy Kommo list it.", platform="amocrm"),
     Area("mobile_card", "Mobile app card", "A block in the mobile app that opens your page in a "
@@ -137,13 +163,14 @@ AREAS: tuple[Area, ...] = (
          callbacks=("onSalesbotDesignerSave", "salesbotDesignerSettings"),
          manifest_block="salesbot_designer", i18n_keys=(
              "salesbot.handler_name", "salesbot.message", "salesbot.success", "salesbot.fail"),
-         backend_route="/salesbot", questions=("salesbot_handler_code", "salesbot_handler_name")),
+         backend_route="/salesbot", php_class="Salesbot", backend_hook="salesbot.php", jwt=True,
+         flag="has_salesbot", questions=("salesbot_handler_code", "salesbot_handler_name")),
     Area("website_chat_button", "Website chat button", "Usable when setting up the website "
          "chat button."),
     Area("widget_page", "Left-menu page", "A section of the widget's own in the left menu "
          "(public integrations); Kommo calls initMenuPage().", callbacks=("initMenuPage",),
          manifest_block="left_menu", i18n_keys=("left_menu.title",),
-         files=("images/menu_icon.svg",),
+         files=("images/menu_icon.svg",), flag="has_widget_page",
          questions=("left_menu_code", "left_menu_title", "left_menu_after")),
     Area("ai_agent", "AI agent", "Offer the widget to Kommo's AI agent; it reads "
          "widget.ai_agent_description from every locale.",
@@ -156,6 +183,7 @@ PANEL_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.takes_panel_flag
 # The default panel_locations (new projects and kommo add-area): the chosen card areas.
 CARD_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.panel_by_default)
 BACKEND_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.backend_route)
+JWT_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.jwt)
 # Areas that exist only on amoCRM / legacy Kommo accounts: still valid, worth a note.
 LEGACY_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.platform == "amocrm")
 # Areas seen in amoCRM docs that the generator does not offer but the checker must accept.

@@ -43,19 +43,14 @@ def _jinja_literal(value: object) -> str:
 
 
 def catalog_jinja() -> str:
-    """The text of templates/widget/catalog.jinja."""
+    """The text of templates/widget/catalog.jinja: the catalog facts the template reads."""
     area_data = {
         a.code: {
             "title": a.title,
-            "kind": a.kind,
             "panel": a.takes_panel_flag,
-            "callbacks": list(a.callbacks),
-            "alias_callbacks": list(a.alias_callbacks),
             "requires_any": list(a.requires_any),
-            "manifest_block": a.manifest_block or "",
-            "i18n_keys": list(a.i18n_keys),
-            "files": list(a.files),
             "backend_route": a.backend_route or "",
+            "php_class": a.php_class or "",
         }
         for a in areas.AREAS
     }
@@ -78,12 +73,63 @@ def catalog_jinja() -> str:
     return "\n".join(lines)
 
 
+def _any_of(codes: tuple[str, ...] | list[str]) -> str:
+    """A Jinja test that ``locations`` holds one of ``codes`` (area codes are identifiers)."""
+    if not all(re.fullmatch(r"\w+", code) for code in codes):
+        raise ValueError(f"area codes must be identifiers: {codes}")
+    if len(codes) == 1:
+        return f"'{codes[0]}' in locations"
+    listed = ", ".join(f"'{code}'" for code in codes)
+    return f"(locations | select('in', [{listed}]) | list | length) > 0"
+
+
+def flags() -> dict[str, tuple[str, ...]]:
+    """Each computed flag the template's file and folder names use -> the areas that set it."""
+    result: dict[str, tuple[str, ...]] = {"has_backend": areas.BACKEND_AREAS,
+                                          "needs_jwt": areas.JWT_AREAS}
+    for area in areas.AREAS:
+        if area.flag:
+            result[area.flag] = (area.code,)
+    return result
+
+
+def _flag_questions() -> list[str]:
+    lines = []
+    for name, codes in flags().items():
+        lines += [f"{name}:", "  type: bool", f'  default: "{{{{ {_any_of(codes)} }}}}"',
+                  "  when: false"]
+    return lines
+
+
+def conditional_name(name: str, flag: str) -> str:
+    """A template file or folder name that copier renders only when ``flag`` is true."""
+    return f"{{% if {flag} %}}{name}{{% endif %}}"
+
+
+def template_paths() -> dict[str, str]:
+    """Each project file an area adds -> its path in templates/widget/project (a copier
+    template file: the same name, with `.jinja` when rendered, under conditional names)."""
+    backend = conditional_name("backend", "has_backend")
+    result = {}
+    for area in areas.AREAS:
+        if area.project_files and not area.flag:
+            raise ValueError(f"area {area.code} adds files but has no flag to name them")
+        for path in area.files:
+            folder, _, name = f"widget/{path}".rpartition("/")
+            result[f"widget/{path}"] = f"{folder}/{conditional_name(name, str(area.flag))}"
+        for path in area.backend_files:
+            folder, _, name = path.rpartition("/")
+            flag = "needs_jwt" if path == areas.JWT_FILE else str(area.flag)
+            result[f"backend/{path}"] = f"{backend}/{folder}/{conditional_name(name, flag)}"
+    return result
+
+
 def _yaml_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
 def generated_blocks() -> dict[str, list[str]]:
-    """Body lines of each `# >>> generated: NAME` block of copier.yml (indent 4)."""
+    """Body lines of each `# >>> generated: NAME` block of copier.yml."""
     location_choices = [
         f"    {_yaml_str(f'{a.code:<20} {a.title}')}: {a.code}" for a in areas.AREAS
     ]
@@ -95,6 +141,7 @@ def generated_blocks() -> dict[str, list[str]]:
         "location-choices": location_choices,
         "locale-choices": locale_choices,
         "left-menu-after": after_choices,
+        "flags": _flag_questions(),
     }
 
 
@@ -136,6 +183,13 @@ def stale(wanted: dict[Path, str]) -> dict[Path, str]:
             if not path.exists() or path.read_text("utf-8") != text}
 
 
+def missing_template_files(root: Path) -> list[str]:
+    """The catalog's area files that templates/widget/project lacks under their names."""
+    project = root / "project"
+    return [path for path in template_paths().values()
+            if not (project / path).is_file() and not (project / f"{path}.jinja").is_file()]
+
+
 def write_or_check(wanted: dict[Path, str], argv: list[str], command: str) -> int:
     """Write the generated files that changed, or with --check report them and fail."""
     outdated = stale(wanted)
@@ -150,8 +204,13 @@ def write_or_check(wanted: dict[Path, str], argv: list[str], command: str) -> in
 
 
 def main(argv: list[str] | None = None) -> int:
-    return write_or_check(wanted_files(template_root()), sys.argv[1:] if argv is None else argv,
-                          "python -m kommo_scaffold.catalog.templategen")
+    root = template_root()
+    # Files are written by hand (PHP) or by scaffold.logos (PNG); only their names are checked.
+    for path in missing_template_files(root):
+        print(f"missing: {root / 'project' / path} (the catalog lists it)", file=sys.stderr)
+    status = write_or_check(wanted_files(root), sys.argv[1:] if argv is None else argv,
+                            "python -m kommo_scaffold.catalog.templategen")
+    return 1 if missing_template_files(root) else status
 
 
 if __name__ == "__main__":

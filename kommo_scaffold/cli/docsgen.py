@@ -31,7 +31,7 @@ def areas_markdown() -> str:
         "panel, `-0` only runs code); no other area does. Every script.js also defines",
         f"{_code_list(areas.BASE_CALLBACKS)}.",
         "",
-        "| area | title | panel flag | callbacks added | manifest block | i18n keys | files "
+        "| area | what it is | panel flag | callbacks added | manifest block | i18n keys | files "
         "| back end | answers asked |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -43,13 +43,12 @@ def areas_markdown() -> str:
         extra = ""
         if area.requires_any:
             extra = f" Needs one of {_code_list(area.requires_any)}."
-        if area.platform == "amocrm":
-            extra += " amoCRM / legacy Kommo accounts."
         route = f"`POST {area.backend_route}`" if area.backend_route else "-"
         lines.append(
-            f"| `{area.code}` | {area.title}.{extra} | {'yes' if area.takes_panel_flag else 'no'}"
+            f"| `{area.code}` | **{area.title}.** {area.help}{extra}"
+            f" | {'yes' if area.takes_panel_flag else 'no'}"
             f" | {_code_list(callbacks)} | {block} | {_code_list(area.i18n_keys)}"
-            f" | {_code_list(area.files)} | {route}"
+            f" | {_code_list(area.project_files)} | {route}"
             f" | {_code_list(area.questions)} |"
         )
     lines += [

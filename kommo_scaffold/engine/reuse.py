@@ -60,15 +60,22 @@ def compiled_once(on_disk: CodeCache | None = None) -> Iterator[None]:
             settings = _environment_key(self)
             key = (source, name, raw, defer_init, settings)
             if key in compiled:
-                return compiled[key]
-            file = (on_disk.key(self, settings, source, name, raw, defer_init) if on_disk
-                    else None)
-            code = on_disk.get(file) if on_disk and file else None
-            if not isinstance(code, CodeType | str):
-                code = original(self, source, name, filename, raw, defer_init)
-                if on_disk and file:
-                    on_disk.put(file, code)
-            compiled[key] = code
+                code = compiled[key]
+            else:
+                file = (on_disk.key(self, settings, source, name, raw, defer_init) if on_disk
+                        else None)
+                code = on_disk.get(file) if on_disk and file else None
+                if not isinstance(code, CodeType | str):
+                    code = original(self, source, name, filename, raw, defer_init)
+                    if on_disk and file:
+                        on_disk.put(file, code)
+                    compiled[key] = code
+                    return code
+                compiled[key] = code
+            # Compiling runs the extensions' preprocess hooks, and copier's yield tag keeps
+            # state there (reset by its hook, set while a file name renders): reused code
+            # runs them too, or one name's yield leaks into the next name.
+            self.preprocess(source, name, filename)
             return code
         return compile_once
 

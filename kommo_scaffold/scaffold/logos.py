@@ -75,11 +75,18 @@ def personalise(images_dir: Path, widget_code: str, placeholders: dict[str, byte
     return replaced
 
 
+def template_name(name: str) -> str:
+    """The file name of logo ``name`` in the template's images folder: an area's logo
+    carries the catalog's condition (``{% if has_dp %}logo_dp.png{% endif %}``)."""
+    from kommo_scaffold.catalog.templategen import template_paths
+
+    return template_paths().get(f"widget/images/{name}", name).rpartition("/")[2]
+
+
 def write_placeholders(images_dir: Path) -> None:
     """Maintainer tool: (re)draw the template's placeholder PNGs."""
-    conditional = {"logo_dp.png": "{% if 'digital_pipeline' in locations %}logo_dp.png{% endif %}"}
     for name in ALL_LOGOS:
-        (images_dir / conditional.get(name, name)).write_bytes(placeholder(name))
+        (images_dir / template_name(name)).write_bytes(placeholder(name))
 
 
 if __name__ == "__main__":
