@@ -7,6 +7,9 @@ strangers out; the reason a token is refused reaches the log, not the caller.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -134,6 +137,39 @@ def test_concurrent_replays_let_exactly_one_through(php: PhpServer) -> None:
         replies = list(pool.map(
             lambda _: php.request("POST", "/sms", sms_body(token), form=True), range(8)))
     assert sorted(r.status for r in replies) == [200] + [401] * 7
+
+
+def signed_with_raw_claim(name: str, literal: str) -> str:
+    """A correctly signed token whose claim NAME is the JSON text LITERAL, as written."""
+    head, body, _ = make_jwt().split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    claims[name] = "@@RAW@@"
+    text = json.dumps(claims).replace('"@@RAW@@"', literal)
+    signing_input = f"{head}.{b64url(text.encode())}"
+    signature = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(signature)}"
+
+
+# exp 1e19 does not fit a PHP int (it wrapped negative in the replay guard); 1e400 is INF
+# (never expires); the others are not integers or not a time.
+BAD_TIMES = ["1e19", "1e400", "-1e400", '"123"', "1.5", "-1", "true", "[1]",
+             "9223372036854775807", "1e9999999"]
+
+
+@pytest.mark.parametrize("name", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("literal", BAD_TIMES)
+def test_time_claims_must_be_sane_integers(php: PhpServer, name: str, literal: str) -> None:
+    token = signed_with_raw_claim(name, literal)
+    for _ in range(2):  # never accepted, neither the first time nor a replay
+        reply = php.request("POST", "/sms", sms_body(token), form=True)
+        assert assert_refused(reply, 401) == {"error": "Invalid token"}, (name, literal)
+
+
+def test_a_normal_token_with_integer_times_passes_once(php: PhpServer) -> None:
+    now = int(time.time())
+    token = signed_with_raw_claim("exp", str(now + 120))
+    assert php.request("POST", "/sms", sms_body(token), form=True).status == 200
+    assert_refused(php.request("POST", "/sms", sms_body(token), form=True), 401)
 
 
 def test_salesbot_token_works_once(php: PhpServer, stub: Stub) -> None:
