@@ -115,6 +115,20 @@ def test_trailing_newline_is_not_a_valid_value(php: PhpServer) -> None:
     assert_refused(php.request("POST", f"/dp/{DP_SECRET}", body), 400)
 
 
+@pytest.mark.parametrize("subdomain, status", [
+    ("acme", 200), ("my-company", 200), ("a", 200), ("a" * 63, 200), ("x1", 200),
+    # docs/backend.md: one host label, so never a name under another domain.
+    ("x.evil.com", 400), ("acme.", 400), (".acme", 400), ("-acme", 400), ("acme-", 400),
+    ("a" * 64, 400), ("ac_me", 400), ("acme\n", 400), ("", 400),
+])
+def test_dp_subdomain_is_one_host_label(php: PhpServer, subdomain: str, status: int) -> None:
+    body = dp_body()
+    body["subdomain"] = subdomain
+    reply = php.request("POST", f"/dp/{DP_SECRET}", body)
+    assert reply.status == status, (subdomain, reply.body)
+    assert_clean(reply)
+
+
 # --- one-time tokens -----------------------------------------------------------------------
 
 def test_a_token_works_once(php: PhpServer) -> None:
