@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import user_git
+from conftest import run_cli, user_git
 from dev_helpers import EventReader, dev_session, free_port, request
 from http_helpers import QuietHandler, local_server
 
@@ -532,3 +532,23 @@ def test_a_broken_manifest_starts_and_shows_the_finding(widget, broken, rule, ca
             assert rule in {f["rule"] for f in errors}
     captured = capfd.readouterr()
     assert "Traceback" not in captured.out + captured.err + "\n".join(lines)
+
+
+def test_kommo_set_during_kommo_dev_lists_only_the_changed_files(widget):
+    """The project is written through temporaries outside widget/, so the watcher (and an
+    editor) never sees kommo's own half-written files."""
+    with dev_session(widget, dev_zip=False) as (session, lines):
+        events = EventReader(session.server.port)
+        try:
+            done = run_cli("set", "backend_url=https://new.example/kommo", "-C", str(widget))
+            assert done.returncode == 0, done.stdout + done.stderr
+            data, _ = events.wait_for("reload", timeout=20)
+            time.sleep(2.5)  # and nothing after it: a late temporary would be a second event
+            reloads = [d for name, d, _ in events.events if name == "reload"]
+        finally:
+            events.close()
+    assert "manifest.json" in data["files"]
+    listed = {f for d in reloads for f in d["files"]}
+    assert not [f for f in listed if "kommo-" in f or f.startswith(".")], listed
+    assert not [line for line in lines if "kommo-" in line and line.startswith("changed")]
+    assert not list(widget.glob(".kommo-write-*"))
