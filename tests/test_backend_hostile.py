@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from check_helpers import hostile_texts
 from test_backend import (
     ALL_BACKEND,
     PHP_SETUPS,
@@ -127,6 +128,28 @@ def test_dp_subdomain_is_one_host_label(php: PhpServer, subdomain: str, status: 
     reply = php.request("POST", f"/dp/{DP_SECRET}", body)
     assert reply.status == status, (subdomain, reply.body)
     assert_clean(reply)
+
+
+# Under the back end's 1 MB body limit, with room for the rest of the body and its encoding.
+LONG_HOSTILE = hostile_texts(200_000)
+
+
+@pytest.mark.parametrize("shape", ["lt", "spaces", "at-labels", "slashes", "hash-underscores",
+                                   "newlines", "percent"])
+def test_hostile_long_values_are_refused_promptly(php: PhpServer, stub: Stub, shape: str) -> None:
+    """Every value a PHP pattern reads, as a long hostile string: a clean 4xx (the request
+    timeout of PhpServer.request, 20 s, is the bound; the patterns are linear)."""
+    text = LONG_HOSTILE[shape]
+    body = dp_body()
+    body["subdomain"] = text
+    assert_refused(php.request("POST", f"/dp/{DP_SECRET}", body), 400)
+    body = dp_body()
+    body["event"]["type_code"] = text
+    assert_refused(php.request("POST", f"/dp/{DP_SECRET}", body), 400)
+    assert_refused(php.request("POST", "/sms", sms_body(make_jwt(), phone=text), form=True), 400)
+    salesbot = {"token": make_jwt(), "data": {}, "return_url": return_url(stub)[:8] + text}
+    assert_refused(php.request("POST", "/salesbot", salesbot), 400)
+    assert_refused(php.request("POST", "/sms", sms_body(text), form=True), 401)
 
 
 # --- one-time tokens -----------------------------------------------------------------------
