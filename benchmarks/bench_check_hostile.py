@@ -7,7 +7,9 @@ traceback) within 10 s and 500 MB on a two-core machine:
 - script.js of 16 MB of `;`, a 10 MB one-line script, 1 MB of `1e+e+e...`;
 - a manifest with 20,000 duplicate locations, one with 5,000 settings fields;
 - a zip declaring a million entries (refused from its central directory);
-- the worst shapes just under the JavaScript parser's token budget.
+- the worst shapes just under the JavaScript parser's token budget;
+- every free text field as 1 MB of `<<<<`, `<a<a`, `%%%%`, `{{{{`, spaces, `a@....` and other
+  shapes that make a backtracking regular expression quadratic.
 
     python benchmarks/bench_check_hostile.py
 """
@@ -26,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from check_helpers import W  # noqa: E402
+from check_helpers import W, hostile_texts, hostile_widget  # noqa: E402
 
 TIME_BUDGET = 10.0
 MEMORY_BUDGET_MB = 500
@@ -104,6 +106,10 @@ def cases(root: Path) -> dict[str, Path]:
         "5,000 settings fields": widget_with(root / "settings", settings),
         "zip of a million entries": million_entry_zip(root / "million.zip"),
     }
+    # Every free text field (listing texts, a settings label, the version, the DP URL, a
+    # location flag, a script comment) as 1 MB of a shape that makes backtracking quadratic.
+    for shape, text in hostile_texts().items():
+        made[f"1 MB text fields: {shape}"] = hostile_widget(root / f"text-{shape}", text)
     return made
 
 
@@ -124,7 +130,7 @@ def main() -> int:
             ok = (seconds <= TIME_BUDGET and megabytes <= MEMORY_BUDGET_MB
                   and code in (0, 1, 2) and "Traceback" not in stderr)
             failed |= not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {label:28} {seconds:6.2f} s {megabytes:7.1f} MB "
+            print(f"{'ok  ' if ok else 'FAIL'} {label:36} {seconds:6.2f} s {megabytes:7.1f} MB "
                   f"exit {code}")
     print(f"budget: {TIME_BUDGET:.0f} s and {MEMORY_BUDGET_MB} MB per input")
     return 1 if failed else 0

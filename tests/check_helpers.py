@@ -156,3 +156,35 @@ def write_zip(path: Path, entries: dict[str, bytes], wrapper: str = "") -> Path:
         for name, data in entries.items():
             archive.writestr(wrapper + name, data)
     return path
+
+
+def hostile_texts(size: int = 1 << 20) -> dict[str, str]:
+    """Strings of about SIZE characters shaped against regular expressions: runs of one
+    character, and repeated openings with no close, each a known way to make a backtracking
+    pattern quadratic (tags, placeholders, e-mail domains, URLs, JSON strings, names)."""
+    def fill(unit: str, prefix: str = "", suffix: str = "") -> str:
+        return prefix + unit * max(1, (size - len(prefix) - len(suffix)) // len(unit)) + suffix
+
+    return {
+        "lt": fill("<"), "lt-a": fill("<a"), "percent": fill("%"), "percent-A": fill("%A"),
+        "brace": fill("{"), "braces-A": fill("{{A"), "spaces": fill(" ", "a", "b"),
+        "at-dots": fill(".", "a@", " "), "at-labels": fill(".b", "a@b", "@"),
+        "slashes": fill("/", "https://a", "x"), "quote-backslash": fill('\\"', '"'),
+        "hash-underscores": fill("_", "#a"), "at-a": fill("@a"), "authority": fill("//a"),
+        "newlines": fill("\n"),
+    }
+
+
+def hostile_widget(root: Path, text: str) -> Path:
+    """A widget whose every free text field holds TEXT: the listing texts, a settings
+    label, the version, the DP webhook URL, a location's flag and a script comment."""
+    w = W(root)
+    w.add_area("digital_pipeline")
+    for key in ("name", "short_description", "description", "tour_description"):
+        w.i18n["en"]["widget"][key] = text
+    w.i18n["en"]["settings"]["login"] = text
+    w.manifest["widget"]["version"] = text
+    w.manifest["dp"]["webhook_url"] = text
+    w.manifest["locations"].append("llist-" + text)
+    w.extra_js = "/* " + text.replace("*/", "* /") + " */"
+    return w.build()

@@ -7,6 +7,9 @@ strangers out; the reason a token is refused reaches the log, not the caller.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from check_helpers import hostile_texts
 from test_backend import (
     ALL_BACKEND,
     PHP_SETUPS,
@@ -112,6 +116,42 @@ def test_trailing_newline_is_not_a_valid_value(php: PhpServer) -> None:
     assert_refused(php.request("POST", f"/dp/{DP_SECRET}", body), 400)
 
 
+@pytest.mark.parametrize("subdomain, status", [
+    ("acme", 200), ("my-company", 200), ("a", 200), ("a" * 63, 200), ("x1", 200),
+    # docs/backend.md: one host label, so never a name under another domain.
+    ("x.evil.com", 400), ("acme.", 400), (".acme", 400), ("-acme", 400), ("acme-", 400),
+    ("a" * 64, 400), ("ac_me", 400), ("acme\n", 400), ("", 400),
+])
+def test_dp_subdomain_is_one_host_label(php: PhpServer, subdomain: str, status: int) -> None:
+    body = dp_body()
+    body["subdomain"] = subdomain
+    reply = php.request("POST", f"/dp/{DP_SECRET}", body)
+    assert reply.status == status, (subdomain, reply.body)
+    assert_clean(reply)
+
+
+# Under the back end's 1 MB body limit, with room for the rest of the body and its encoding.
+LONG_HOSTILE = hostile_texts(200_000)
+
+
+@pytest.mark.parametrize("shape", ["lt", "spaces", "at-labels", "slashes", "hash-underscores",
+                                   "newlines", "percent"])
+def test_hostile_long_values_are_refused_promptly(php: PhpServer, stub: Stub, shape: str) -> None:
+    """Every value a PHP pattern reads, as a long hostile string: a clean 4xx (the request
+    timeout of PhpServer.request, 20 s, is the bound; the patterns are linear)."""
+    text = LONG_HOSTILE[shape]
+    body = dp_body()
+    body["subdomain"] = text
+    assert_refused(php.request("POST", f"/dp/{DP_SECRET}", body), 400)
+    body = dp_body()
+    body["event"]["type_code"] = text
+    assert_refused(php.request("POST", f"/dp/{DP_SECRET}", body), 400)
+    assert_refused(php.request("POST", "/sms", sms_body(make_jwt(), phone=text), form=True), 400)
+    salesbot = {"token": make_jwt(), "data": {}, "return_url": return_url(stub)[:8] + text}
+    assert_refused(php.request("POST", "/salesbot", salesbot), 400)
+    assert_refused(php.request("POST", "/sms", sms_body(text), form=True), 401)
+
+
 # --- one-time tokens -----------------------------------------------------------------------
 
 def test_a_token_works_once(php: PhpServer) -> None:
@@ -134,6 +174,39 @@ def test_concurrent_replays_let_exactly_one_through(php: PhpServer) -> None:
         replies = list(pool.map(
             lambda _: php.request("POST", "/sms", sms_body(token), form=True), range(8)))
     assert sorted(r.status for r in replies) == [200] + [401] * 7
+
+
+def signed_with_raw_claim(name: str, literal: str) -> str:
+    """A correctly signed token whose claim NAME is the JSON text LITERAL, as written."""
+    head, body, _ = make_jwt().split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    claims[name] = "@@RAW@@"
+    text = json.dumps(claims).replace('"@@RAW@@"', literal)
+    signing_input = f"{head}.{b64url(text.encode())}"
+    signature = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(signature)}"
+
+
+# exp 1e19 does not fit a PHP int (it wrapped negative in the replay guard); 1e400 is INF
+# (never expires); the others are not integers or not a time.
+BAD_TIMES = ["1e19", "1e400", "-1e400", '"123"', "1.5", "-1", "true", "[1]",
+             "9223372036854775807", "1e9999999"]
+
+
+@pytest.mark.parametrize("name", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("literal", BAD_TIMES)
+def test_time_claims_must_be_sane_integers(php: PhpServer, name: str, literal: str) -> None:
+    token = signed_with_raw_claim(name, literal)
+    for _ in range(2):  # never accepted, neither the first time nor a replay
+        reply = php.request("POST", "/sms", sms_body(token), form=True)
+        assert assert_refused(reply, 401) == {"error": "Invalid token"}, (name, literal)
+
+
+def test_a_normal_token_with_integer_times_passes_once(php: PhpServer) -> None:
+    now = int(time.time())
+    token = signed_with_raw_claim("exp", str(now + 120))
+    assert php.request("POST", "/sms", sms_body(token), form=True).status == 200
+    assert_refused(php.request("POST", "/sms", sms_body(token), form=True), 401)
 
 
 def test_salesbot_token_works_once(php: PhpServer, stub: Stub) -> None:

@@ -12,14 +12,20 @@ import re
 NAME_MAX, WORD_MAX, SHORT_MAX, DESCRIPTION_MAX = 30, 19, 50, 400
 
 
+# A tag is a < and the text up to the next >, with no < inside: each < is scanned at most
+# up to the next < or >, so the time stays linear (<[^>]+> was quadratic on "<<<<...").
+_TAG = re.compile(r"<[^<>]+>")
+_SPACES = re.compile(r"\s+")
+
+
 def plain_text(text: str) -> str:
     """The text a user sees: HTML tags removed (descriptions may contain HTML)."""
-    return re.sub(r"<[^>]+>", "", text)
+    return _TAG.sub("", text)
 
 
 def name_problem(text: str) -> str | None:
     plain = plain_text(text)
-    longest_word = max(re.split(r"\s+", plain.strip()) or [""], key=len)
+    longest_word = max(_SPACES.split(plain.strip()) or [""], key=len)
     if len(plain) > NAME_MAX:
         return f"{len(plain)} characters; the limit is {NAME_MAX}"
     if len(longest_word) > WORD_MAX:

@@ -40,7 +40,11 @@ class DuplicateKeys:
         return result
 
 
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
+# A string token may be unterminated ("? at its end): a text that is not valid JSON must not
+# make every later quote rescan the rest of the text, which was quadratic on '"\\"\\"...'.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[{}\[\],:]|[^\s{}\[\],:"]+', re.DOTALL)
+# Lines are indexed this deep (a widget's JSON nests a few levels; each path holds its parents).
+_MAX_DEPTH = 64
 
 
 def json_lines(text: str) -> dict[str, int]:
@@ -61,6 +65,8 @@ def json_lines(text: str) -> dict[str, int]:
         last_end = match.start()
         tok = match.group()
         if tok in "{[":
+            if len(stack) >= _MAX_DEPTH:
+                return lines  # deeper paths would cost memory quadratic in the depth
             path = ""
             if stack:
                 if stack[-1][0] == "[":

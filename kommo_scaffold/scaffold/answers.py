@@ -20,7 +20,9 @@ ANSWERS_FILE = ".copier-answers.yml"
 WIDGET_CODE_RE = re.compile(r"^[a-z][A-Za-z0-9_]*\Z")
 FIELD_CODE_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")
 HEX_COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
-EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+\Z")
+# The domain is dot-separated labels, none empty: a label cannot hold a dot, so the match is
+# linear ([^@]+\.[^@]+ tried every dot against the rest: quadratic on "a@....").
+EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f.]+(?:\.[^@\s\x00-\x1f.]+)+\Z")
 _SEGMENT = r"[^/\s?#\x00-\x1f\x7f]+"
 # A base URL: no query, fragment or empty path segment (base ~ '/dp' must never hold //).
 BASE_URL_RE = re.compile(rf"^https?://{_SEGMENT}(/{_SEGMENT})*/?\Z")
