@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from check_helpers import W, png, write_zip
+from check_helpers import SCRIPT, W, callbacks_js, png, write_zip
 
 from kommo_scaffold import check
+from kommo_scaffold.catalog import areas
 
 Setup = Callable[[W, Path], Path | None]
 
@@ -179,6 +180,13 @@ DELEGATE_TARGET = ("define([], function () { return {default: function (w) {\n"
                    "    bind_actions: () => true,"
                    "\n    settings: function () {}, onSave: () => true};\n  return w; }}; });\n")
 
+# Its callbacks are set by a computed name, and constructing it stops in the stand-in page.
+DELEGATE_HIDDEN = ("define([], function () { return {default: function (w) {\n"
+                   "  var saved = JSON.parse(w.get_settings().custom);\n"
+                   "  w['call' + 'backs'] = saved;\n  return w; }}; });\n")
+WIDGET_MODULE = SCRIPT.replace("__EXTRA__", "").replace(
+    "__CALLBACKS__", callbacks_js(list(areas.BASE_CALLBACKS)))
+
 
 def link_style(w: W, tmp: Path) -> Path:
     """style.css is a link to a file outside the widget."""
@@ -256,9 +264,11 @@ CASES: dict[str, tuple[Setup, Setup]] = {
               js("var API = 'https://api.my-company.io/api';")),
     "KS311": (script(TWO_DEFINES), nothing),
     "KS312": (script("define(['{{BASE_PATH}}/app.js'], function (app) { return app; });\n"),
-              script("define(['./app.js'], function (app) { return app; });\n"
-                     "// built from {{BASE_PATH}} by the build step\n")),
-    "KS313": (script(DELEGATE), chain(script(DELEGATE), raw("build/app.js", DELEGATE_TARGET))),
+              chain(script("define(['./app.js'], function (app) { return app; });\n"
+                           "// built from {{BASE_PATH}} by the build step\n"),
+                    raw("app.js", WIDGET_MODULE))),
+    "KS313": (chain(script(DELEGATE), raw("build/app.js", DELEGATE_HIDDEN)),
+              chain(script(DELEGATE), raw("build/app.js", DELEGATE_TARGET))),
     "KS314": (script(callbacks_script(
         "render: function () { self.x = 1; function f() { return true; } }, init: () => false,"
         " bind_actions: function () { if (x) { return; } return undefined; }")),
@@ -267,6 +277,14 @@ CASES: dict[str, tuple[Setup, Setup]] = {
         "bind_actions() { if (x) { return false; } return !0; }"))),
     "KS315": (js("var CODE = 'deal_notes'; $('#work-area-' + CODE).html('');"),
               js("var CODE = self.get_settings().widget_code; $('#work-area-' + CODE);")),
+    "KS317": (js("this.load();\n    this.load = function () {};"),
+              js("this.load = function () {};\n    this.load();")),
+    "KS318": (script("define(['./lib/app.js?v=2'], function (app) { return app; });\n"),
+              chain(script("define(['./lib/app.js?v=2'], function (app) { return app; });\n"),
+                    raw("lib/app.js", WIDGET_MODULE))),
+    "KS319": (js("var saved = JSON.parse(self.get_settings().custom);"),
+              js("var raw = self.get_settings().custom;\n"
+                 "    var saved = raw ? JSON.parse(raw) : {};")),
     "KS316": (raw("lib/huge.js", "var a = [" + "1," * 650_000 + "];\n"),
               raw("lib/small.js", "var a = [" + "1," * 1_000 + "];\n")),
     "KS401": (lambda w, _: w.manifest["widget"]["locale"].append("es"), two_locales()),
@@ -301,7 +319,8 @@ CASES: dict[str, tuple[Setup, Setup]] = {
     "KS610": (raw("images/menu.svg", png(10, 10)),
               raw("images/menu.svg", '<svg xmlns="http://www.w3.org/2000/svg"/>\n')),
     "KS611": (lambda w, tmp: link_style(w, tmp), nothing),
-    "KS701": (js("var data = eval('(' + text + ')');"), js("var data = JSON.parse(text);")),
+    "KS701": (js("var text = '{}'; var data = eval('(' + text + ')');"),
+              js("var text = '{}'; var data = JSON.parse(text);")),
     "KS702": (js("$.ajax({url: '/api/v4/leads', async: false});"),
               js("$.ajax({url: '/api/v4/leads', async: true});")),
     "KS703": (js("var s = document.createElement('script');"),
