@@ -122,7 +122,29 @@ def relative_path(dep: str, owner: str) -> str | None:
 
 def run(scripts: dict[str, str], config: dict[str, Any]) -> Run:
     """Evaluate every file of ``scripts`` (name -> text); script.js and the files it loads
-    first, then construct the widget; ``config`` holds code, version, fields, langs, texts."""
+    first, then construct the widget; ``config`` holds code, version, fields, langs, texts.
+
+    Runs on a thread of its own: mini-racer adopts a thread's running asyncio loop (a
+    Playwright or prompt_toolkit caller has one) and then refuses a blocking eval."""
+    import threading
+
+    outcome: list[Run | BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(_run(scripts, config))
+        except BaseException as error:  # handed to the caller's thread
+            outcome.append(error)
+
+    thread = threading.Thread(target=work, name="kommo-check-v8", daemon=True)
+    thread.start()
+    thread.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _run(scripts: dict[str, str], config: dict[str, Any]) -> Run:
     from py_mini_racer import (
         JSEvalException,
         JSOOMException,
