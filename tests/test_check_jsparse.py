@@ -98,7 +98,8 @@ BROKEN: dict[str, tuple[str, int, int]] = {
     'merge conflict markers': (
         'var a = 1;\n<<<<<<< HEAD\nvar b = 2;\n=======\nvar b = 3;\n>>>>>>> other\n', 2, 1),
     'missing comma between callbacks': (
-        'define([], function () {\n  this.callbacks = {\n    render: function () { return true; }\n    init: function () { return true; }\n  };\n});\n', 4, 5),
+        'define([], function () {\n  this.callbacks = {\n    render: function () { return true; }'
+        '\n    init: function () { return true; }\n  };\n});\n', 4, 5),
     'typo in const': ('var a;\ncosnt self = this;\n', 2, 7),
     'dangling plus': ('var b;\nvar a = "." + b +;\n', 2, 18),
     'unterminated string': ("var a = 1;\nvar s = 'abc;\n", 2, 9),

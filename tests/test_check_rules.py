@@ -296,14 +296,18 @@ CASES: dict[str, tuple[Setup, Setup]] = {
     "KS406": (lambda w, _: w.add_locale("de"), lambda w, _: w.add_locale("pt")),
     "KS407": (lambda w, _: w.add_locale("ru"), lambda w, _: w.add_locale("tr")),
     "KS408": (raw("i18n/es.json", '{"widget": {}}\n'), nothing),
+    "KS409": (js("var title = self.i18n('settings.logn');"),
+              js("var title = self.i18n('settings.login') + self.langs.settings.login;")),
     "KS501": (delete("images/logo_small.png"), nothing),
-    # a JPEG named .png is KS610 (content does not match the name); BMP is no format we sniff
+    # a logo that is a BMP, or a JPEG named .png: Kommo wants PNG logos
     "KS502": (logo("logo.png", (130, 100), "BMP"), logo("logo.png", (130, 100))),
     "KS503": (logo("logo.png", None), nothing),
     "KS504": (logo("logo_main.png", (100, 100)), logo("logo_main.png", (400, 272))),
     "KS505": (logo("logo_medium.png", (120, 42)), logo("logo_medium.png", (240, 84))),
     "KS506": (raw("images/tour_1.png", b"\0" * (300 * 1024 + 1)),
               raw("images/tour_1.png", b"\0" * 1000)),
+    "KS612": (raw("images/tour_1.png", png(20, 20, "JPEG")),
+              raw("images/tour_1.jpg", png(20, 20, "JPEG"))),
     "KS601": (raw("style.css", "a { content: 'é'; }\n".encode("latin-1")),
               raw("style.css", "a { content: 'é'; }\n")),
     "KS602": (raw("style.css", b"\xef\xbb\xbfa { color: red; }\n"), nothing),
@@ -335,6 +339,8 @@ CASES: dict[str, tuple[Setup, Setup]] = {
               i18n_en("widget.description", "See <a href='https://my-company.io'>docs</a>")),
     "KS709": (js("var DOCS = 'https://example.com/help';"),
               js("var DOCS = 'https://my-company.io/help';")),
+    "KS710": (mf(support={"email": "your-email@example.com"}),
+              mf(support={"email": "help@my-company.io", "link": "https://my-company.io"})),
 }
 
 
@@ -383,9 +389,11 @@ def test_severities_match_the_issue():
     """Kommo-rejects things are errors, checklist things warnings, legacy things notes."""
     sev = {rule.id: rule.severity for rule in check.RULES.values()}
     for rule in ("KS102", "KS106", "KS202", "KS203", "KS204", "KS214", "KS305", "KS308",
-                 "KS401", "KS403", "KS501", "KS504", "KS505", "KS506"):
+                 "KS317", "KS318", "KS401", "KS403", "KS501", "KS502", "KS506"):
         assert sev[rule] == "error", rule
-    for rule in ("KS603", "KS701", "KS702", "KS703", "KS706", "KS707", "KS708"):
+    # no source shows a private upload refused for a logo's size: pack must ship it
+    for rule in ("KS218", "KS409", "KS504", "KS505", "KS603", "KS612", "KS701", "KS702",
+                 "KS703", "KS706", "KS707", "KS708", "KS710"):
         assert sev[rule] == "warning", rule
     for rule in ("KS111", "KS207", "KS215", "KS407", "KS709"):
         assert sev[rule] == "note", rule

@@ -64,6 +64,15 @@ PATTERNS: tuple[tuple[str, str], ...] = (
         (#match? @lhs "^APP[.\\[]")) @node'''),
     ("app_write", '''(augmented_assignment_expression left: (member_expression) @lhs
         (#match? @lhs "^APP[.\\[]")) @node'''),
+    # i18n paths named by literal (kommo_scaffold.check.i18n, KS409)
+    ("i18n_path", '''(call_expression function: (member_expression
+        property: (property_identifier) @f) (#eq? @f "i18n")
+        arguments: (arguments . (string (string_fragment) @path))) @node'''),
+    ("t_path", '''(call_expression function: (identifier) @f (#eq? @f "t")
+        arguments: (arguments . (string (string_fragment) @path))) @node'''),
+    ("t_helper", '''(function_declaration name: (identifier) @f (#eq? @f "t")) @node'''),
+    ("langs_path", '''(member_expression object: (member_expression
+        property: (property_identifier) @l) (#eq? @l "langs")) @node'''),
     ("string_binding", '''(variable_declarator name: (identifier) @name
         value: (string (string_fragment) @value))'''),
 )
