@@ -73,7 +73,8 @@ def _config(ctx: Context) -> dict[str, Any]:
 
 
 def run(ctx: Context, scripts: dict[str, str]) -> engine.Run:
-    return engine.run(scripts, _config(ctx))
+    page = ctx.page if ctx.page is not None else engine.Page()
+    return page.run(scripts, _config(ctx))
 
 
 def check_dependencies(ctx: Context, result: engine.Run) -> bool:

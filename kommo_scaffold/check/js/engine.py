@@ -120,97 +120,142 @@ def relative_path(dep: str, owner: str) -> str | None:
     return f"{path}.js"
 
 
-def run(scripts: dict[str, str], config: dict[str, Any]) -> Run:
-    """Evaluate every file of ``scripts`` (name -> text); script.js and the files it loads
-    first, then construct the widget; ``config`` holds code, version, fields, langs, texts.
+class Page:
+    """A V8 context with the harness, made on a thread of its own as soon as it is created
+    (importing mini-racer and starting V8 take longer than reading a widget, so the checker
+    starts a page first); used once by ``run``, or closed unused.
 
-    Runs on a thread of its own: mini-racer adopts a thread's running asyncio loop (a
-    Playwright or prompt_toolkit caller has one) and then refuses a blocking eval."""
-    import threading
+    Every call into V8 runs on a thread of its own: mini-racer adopts a thread's running
+    asyncio loop (a Playwright or prompt_toolkit caller has one) and then refuses a blocking
+    eval."""
 
-    outcome: list[Run | BaseException] = []
+    def __init__(self) -> None:
+        import threading
 
-    def work() -> None:
+        self._v8: Any = None
+        self._error: BaseException | None = None
+        self._closed = False
+        self._booting = threading.Thread(target=self._boot, name="kommo-check-v8", daemon=True)
+        self._booting.start()
+
+    def _boot(self) -> None:
         try:
-            outcome.append(_run(scripts, config))
-        except BaseException as error:  # handed to the caller's thread
-            outcome.append(error)
+            from py_mini_racer import MiniRacer
 
-    thread = threading.Thread(target=work, name="kommo-check-v8", daemon=True)
-    thread.start()
-    thread.join()
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
+            v8 = MiniRacer()
+            try:
+                v8.eval(_harness(), timeout_sec=TIMEOUT_SEC, max_memory=MAX_MEMORY)
+            except BaseException:
+                v8.close()
+                raise
+            self._v8 = v8
+        except BaseException as error:  # handed to the thread that runs the page
+            self._error = error
+
+    def run(self, scripts: dict[str, str], config: dict[str, Any]) -> Run:
+        """Evaluate every file of ``scripts`` (name -> text), script.js and the files it
+        loads first, then construct the widget; ``config`` holds code, version, fields,
+        langs, texts. The page is closed afterwards."""
+        import threading
+
+        self._booting.join()
+        if self._error is not None or self._closed:
+            raise self._error or RuntimeError("the V8 page was closed")
+        outcome: list[Run | BaseException] = []
+
+        def work() -> None:
+            try:
+                outcome.append(_run(self._v8, scripts, config))
+            except BaseException as error:
+                outcome.append(error)
+            finally:
+                self.close()
+
+        thread = threading.Thread(target=work, name="kommo-check-v8", daemon=True)
+        thread.start()
+        thread.join()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    def close(self) -> None:
+        """Close the context (an unclosed one can hang the interpreter at exit)."""
+        self._booting.join()
+        self._closed = True
+        if self._v8 is not None:
+            v8, self._v8 = self._v8, None
+            v8.close()
 
 
-def _run(scripts: dict[str, str], config: dict[str, Any]) -> Run:
+def run(scripts: dict[str, str], config: dict[str, Any]) -> Run:
+    """``Page().run(scripts, config)``."""
+    return Page().run(scripts, config)
+
+
+def _run(v8: Any, scripts: dict[str, str], config: dict[str, Any]) -> Run:
     from py_mini_racer import (
         JSEvalException,
         JSOOMException,
         JSParseException,
         JSTimeoutException,
-        MiniRacer,
     )
 
     result = Run()
     limits = {"timeout_sec": TIMEOUT_SEC, "max_memory": MAX_MEMORY}
     order = ["script.js"] if "script.js" in scripts else []
-    with MiniRacer() as v8:
-        v8.eval(_harness(), **limits)
-        v8.eval("__kommo.setup(" + json.dumps({**config, "globals": browser_globals()}) + ")",
-                **limits)
+    v8.eval("__kommo.setup(" + json.dumps({**config, "globals": browser_globals()}) + ")",
+            **limits)
 
-        def evaluate(name: str, graph: bool) -> bool:
-            text = scripts[name]
-            try:
-                v8.eval("__kommo.file = " + json.dumps(name), **limits)
-                v8.eval(text + _SOURCE_URL.format(name.replace("\n", " ")), **limits)
-            except JSParseException as error:
-                result.syntax[name] = _syntax(text, error)
-                return False
-            except (JSTimeoutException, JSOOMException) as error:
-                if graph:
-                    result.unfinished = f"{name}: {type(error).__name__}"
-                return False
-            except JSEvalException as error:
-                if graph and result.failure is None:
-                    result.failure = _runtime(error, "load")
-                return False
-            return True
+    def evaluate(name: str, graph: bool) -> bool:
+        text = scripts[name]
+        try:
+            v8.eval("__kommo.file = " + json.dumps(name), **limits)
+            v8.eval(text + _SOURCE_URL.format(name.replace("\n", " ")), **limits)
+        except JSParseException as error:
+            result.syntax[name] = _syntax(text, error)
+            return False
+        except (JSTimeoutException, JSOOMException) as error:
+            if graph:
+                result.unfinished = f"{name}: {type(error).__name__}"
+            return False
+        except JSEvalException as error:
+            if graph and result.failure is None:
+                result.failure = _runtime(error, "load")
+            return False
+        return True
 
-        queue = list(order)
-        seen: set[str] = set()
-        while queue:
-            name = queue.pop(0)
-            if name in seen or name not in scripts:
-                continue
-            seen.add(name)
-            result.loaded.append(name)
-            if not evaluate(name, graph=True):
-                continue
-            recorded = json.loads(v8.eval(
-                f"JSON.stringify((__kommo.defines[{json.dumps(name)}] || []).map("
-                "function (d) { return [d.name === null, d.line, d.deps]; }))", **limits))
-            result.deps[name] = [deps for _, _, deps in recorded]
-            if name == "script.js":
-                result.defines = [(bool(anonymous), int(line)) for anonymous, line, _ in recorded]
-            for deps in result.deps[name]:
-                queue += [path for dep in deps if (path := relative_path(dep, name))
-                          and path.endswith(".js")]
-        if result.failure is None and result.unfinished is None and "script.js" in seen \
-                and "script.js" not in result.syntax:
-            try:
-                answer = json.loads(v8.eval("__kommo.construct()", **limits))
-            except (JSTimeoutException, JSOOMException) as error:
-                result.unfinished = f"constructing the widget: {type(error).__name__}"
-            except JSEvalException as error:
-                result.failure = _runtime(error, "constructor")
-            else:
-                _read_answer(result, answer)
-        for name in sorted(scripts):
-            if name not in seen:
-                evaluate(name, graph=False)
+    queue = list(order)
+    seen: set[str] = set()
+    while queue:
+        name = queue.pop(0)
+        if name in seen or name not in scripts:
+            continue
+        seen.add(name)
+        result.loaded.append(name)
+        if not evaluate(name, graph=True):
+            continue
+        recorded = json.loads(v8.eval(
+            f"JSON.stringify((__kommo.defines[{json.dumps(name)}] || []).map("
+            "function (d) { return [d.name === null, d.line, d.deps]; }))", **limits))
+        result.deps[name] = [deps for _, _, deps in recorded]
+        if name == "script.js":
+            result.defines = [(bool(anonymous), int(line)) for anonymous, line, _ in recorded]
+        for deps in result.deps[name]:
+            queue += [path for dep in deps if (path := relative_path(dep, name))
+                      and path.endswith(".js")]
+    if result.failure is None and result.unfinished is None and "script.js" in seen \
+            and "script.js" not in result.syntax:
+        try:
+            answer = json.loads(v8.eval("__kommo.construct()", **limits))
+        except (JSTimeoutException, JSOOMException) as error:
+            result.unfinished = f"constructing the widget: {type(error).__name__}"
+        except JSEvalException as error:
+            result.failure = _runtime(error, "constructor")
+        else:
+            _read_answer(result, answer)
+    for name in sorted(scripts):
+        if name not in seen:
+            evaluate(name, graph=False)
     return result
 
 
