@@ -22,18 +22,18 @@ KS502 = rule("KS502", "error", "Logo is not a PNG",
              "Export the logo as PNG.")
 KS503 = rule("KS503", "error", "Image cannot be read",
              "The file is damaged or not an image.", "Export the image again.")
-_SIZE_UNCERTAIN = ("Kommo's image page and its public-listing checklist give exact sizes; "
+_SIZE_DOUBT = ("Kommo's image page and its public-listing checklist give exact sizes; "
                    "no source shows a private upload refused for a wrong size, so this is a "
                    "warning (kommo pack ships it) rather than an error.")
 KS504 = rule("KS504", "warning", "Logo has the wrong size",
              "Kommo's docs give each logo an exact pixel size, and the public-listing "
              "checklist requires it; a logo of another size is scaled or cropped where "
-             "Kommo shows it.", "Resize to the size shown.", uncertain=_SIZE_UNCERTAIN)
+             "Kommo shows it.", "Resize to the size shown.", uncertain=_SIZE_DOUBT)
 KS505 = rule("KS505", "warning", "Logo at the pre-2018 amoCRM size",
              "Old amoCRM widgets used half-size logos (e.g. 120x42, 42x42); Kommo's docs and "
              "the public-listing checklist give the current sizes.",
              "Re-export the logo at the size shown (twice the old one).",
-             uncertain=_SIZE_UNCERTAIN)
+             uncertain=_SIZE_DOUBT)
 KS506 = rule("KS506", "error", "Image over 300 KB",
              "Kommo limits every image to 300 KB.", "Compress or shrink the image.")
 
