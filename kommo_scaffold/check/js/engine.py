@@ -23,7 +23,7 @@ from importlib import resources
 from typing import Any
 
 TIMEOUT_SEC = 2.0
-MAX_MEMORY = 512 * 1024 * 1024
+MAX_MEMORY = 256 * 1024 * 1024
 _SOURCE_URL = "\n//# sourceURL={}"
 # "<anonymous>:4: SyntaxError: Unexpected identifier 'init'\n    init: 1\n    ^^^^"
 _PARSE = re.compile(r"^[^\n]*?:(\d+): ([^\n]*)\n([^\n]*)\n( *)\^", re.S)
