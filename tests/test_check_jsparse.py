@@ -1,21 +1,33 @@
-"""The JavaScript reader: tree-sitter's syntax tree, cross-checked with node.
+"""JavaScript syntax: V8's verdict (through mini-racer) cross-checked against Chromium.
 
-Two tables drive the tests: tricky scripts that are valid JavaScript (the reader must accept
-them) and broken ones (it must reject them at the right line). When node is installed, every
-case is also given to `node --check`, so a table entry that node disagrees with fails.
+Two tables drive the tests: tricky scripts that are valid JavaScript (the checker must accept
+them) and broken ones (it must reject them at the line and column the browser reports, with
+the browser's message). Every case is also loaded in Debian's Chromium as a classic
+`<script>`, one frame per case so that cases never share a global scope, with window.onerror
+recording what the browser says; a table entry the browser disagrees with fails. Then the
+tree-sitter reader's structure: define calls, callbacks, literals.
 """
 
 from __future__ import annotations
 
-import re
-import subprocess
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import tool
 
-from kommo_scaffold.check.js.parser import JSSyntaxError, parse_module
+from kommo_scaffold.check.js import engine
+from kommo_scaffold.check.js.parser import parse_module
 
 LONG_LINE = "var big = [" + ",".join(str(i) for i in range(30000)) + "];\n"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+ORIGIN = "https://account.kommo.test"
 
 VALID: dict[str, str] = {
     'regex after if (': 'if (a) /[(]/.test(s);\n',
@@ -68,100 +80,220 @@ VALID: dict[str, str] = {
                                   'function f(a) { { let a; } var b; var b; }\n'
                                   'switch (a) { case 1: { let c; } default: { let c; } }\n'),
     'function twice in a block (sloppy)': '{ function h() {} function h() {} }\n',
+    'raw template with a bad escape': 'var u = String.raw`\\unicode`;\n',
+    'function statement in sloppy if': 'if (true) function k() {} else ;\n',
+    'yield and await as names': 'var yield = 1; var await = 2; var using = yield + await;\n',
+    'legacy octal in sloppy code': 'var mode = 0755; var d = 08.5; var e = "\\08";\n',
+    'delete of a name in sloppy code': 'var gone = 1; delete gone;\n',
+    'for await in an async arrow': 'var run = async (y) => { for await (const x of y) {} };\n',
+    'html close comment at line start': 'var n = 1;\n--> old browsers\n',
+    'labels with continue and break': ('outer: for (var i = 0; i < 2; i++) { inner: for (;;) '
+                                       '{ if (i) { break outer; } continue outer; } }\n'),
+    'private name declared': 'class Q { #y = 1; static has(o) { return #y in o; } }\n',
+    'quantifier in order': 'var q = /a{1,2}/.test("aa");\n',
 }
-# name -> (source, line we report, line node reports when it differs: for a literal or
-# bracket never closed, node points at the end of the file, we at where it opens)
-BROKEN: dict[str, tuple[str, int, int | None]] = {
-    'merge conflict markers': ('var a = 1;\n<<<<<<< HEAD\nvar b = 2;\n=======\nvar b = 3;\n'
-                                '>>>>>>> other\n', 2, None),
+# name -> (source, line, column) as Chromium reports them (1-based; the end of input
+# for a literal or bracket never closed)
+BROKEN: dict[str, tuple[str, int, int]] = {
+    'merge conflict markers': (
+        'var a = 1;\n<<<<<<< HEAD\nvar b = 2;\n=======\nvar b = 3;\n>>>>>>> other\n', 2, 1),
     'missing comma between callbacks': (
-        'define([], function () {\n  this.callbacks = {\n    render: '
-        'function () { return true; }\n    init: function () { return '
-        'true; }\n  };\n});\n', 4, None),
-    'typo in const': ('var a;\ncosnt self = this;\n', 2, None),
-    'dangling plus': ('var b;\nvar a = "." + b +;\n', 2, None),
-    'unterminated string': ("var a = 1;\nvar s = 'abc;\n", 2, None),
-    'unterminated template': ('var a = 1;\n\nvar s = `abc ${x}\n', 3, 4),
-    'unterminated comment': ('var a;\n/* no end\n', 2, None),
-    'unbalanced bracket': ('define([], function () {\n  var a = [1, 2;\n});\n', 2, None),
-    'never closed': ('define([], function () {\n  return 1;\n', 1, 3),
-    'stray closer': ('var a = 1;\n}\n', 2, None),
-    'unclosed call': ('var a;\nfoo(a, b;\n', 2, None),
-    'bad identifier': ('var a;\nvar 1a = 2;\n', 2, None),
-    'missing colon in object': ('var b;\nvar o = {a 1};\n', 2, None),
-    'else inside block': ('if (a) {\n  else\n}\n', 2, None),
-    'arrow params without comma': ('var z;\nvar f = (a b) => a;\n', 2, None),
-    'empty initializer': ('var y;\nlet x = ;\n', 2, None),
-    'conditional without colon': ('var c;\nvar d = a ? b;\n', 2, None),
-    'doubled operator': ('var e;\nx = 1 +* 2;\n', 2, None),
-    'unterminated substitution': ('var f;\nvar t = `a ${b`;\n', 2, 3),
-    'unterminated regex': ('var g;\nvar r = /abc;\n', 2, None),
-    'for without second semicolon': ('var h;\nfor (var i = 0; i < 3) {}\n', 2, None),
-    'dot without name': ('var j;\nobj.;\n', 2, None),
+        'define([], function () {\n  this.callbacks = {\n    render: function () { return true; }'
+        '\n    init: function () { return true; }\n  };\n});\n', 4, 5),
+    'typo in const': ('var a;\ncosnt self = this;\n', 2, 7),
+    'dangling plus': ('var b;\nvar a = "." + b +;\n', 2, 18),
+    'unterminated string': ("var a = 1;\nvar s = 'abc;\n", 2, 9),
+    'unterminated template': ('var a = 1;\n\nvar s = `abc ${x}\n', 4, 1),
+    'unterminated comment': ('var a;\n/* no end\n', 2, 1),
+    'unbalanced bracket': ('define([], function () {\n  var a = [1, 2;\n});\n', 2, 16),
+    'never closed': ('define([], function () {\n  return 1;\n', 3, 1),
+    'stray closer': ('var a = 1;\n}\n', 2, 1),
+    'unclosed call': ('var a;\nfoo(a, b;\n', 2, 8),
+    'bad identifier': ('var a;\nvar 1a = 2;\n', 2, 5),
+    'missing colon in object': ('var b;\nvar o = {a 1};\n', 2, 12),
+    'else inside block': ('if (a) {\n  else\n}\n', 2, 3),
+    'arrow params without comma': ('var z;\nvar f = (a b) => a;\n', 2, 12),
+    'empty initializer': ('var y;\nlet x = ;\n', 2, 9),
+    'conditional without colon': ('var c;\nvar d = a ? b;\n', 2, 14),
+    'doubled operator': ('var e;\nx = 1 +* 2;\n', 2, 8),
+    'unterminated substitution': ('var f;\nvar t = `a ${b`;\n', 3, 1),
+    'unterminated regex': ('var g;\nvar r = /abc;\n', 2, 9),
+    'for without second semicolon': ('var h;\nfor (var i = 0; i < 3) {}\n', 2, 22),
+    'dot without name': ('var j;\nobj.;\n', 2, 5),
     'template placeholder as code': (
-        'define([], function () {\n  var base = {{BASE_PATH}};\n});\n', 2, None),
-    'anonymous function statement': ('var k;\nfunction () {}\n', 2, None),
-    'double comma in object': ('var l;\nvar o = {a: 1,, b: 2};\n', 2, None),
-    'double comma in arguments': ('var m;\nf(a,, b);\n', 2, None),
-    'let declared twice': ('let n = 1;\nlet n = 2;\n', 2, None),
-    'let shadows its parameter': ('var p;\nfunction q(r) {\n  const r = 1;\n}\n', 3, None),
-    'class and var of one name': ('class S {}\nvar S;\n', 2, None),
+        'define([], function () {\n  var base = {{BASE_PATH}};\n});\n', 2, 15),
+    'anonymous function statement': ('var k;\nfunction () {}\n', 2, 1),
+    'double comma in object': ('var l;\nvar o = {a: 1,, b: 2};\n', 2, 15),
+    'double comma in arguments': ('var m;\nf(a,, b);\n', 2, 5),
+    'let declared twice': ('let n = 1;\nlet n = 2;\n', 2, 5),
+    'let shadows its parameter': ('var p;\nfunction q(r) {\n  const r = 1;\n}\n', 3, 9),
+    'class and var of one name': ('class S {}\nvar S;\n', 2, 5),
+    'return at the top level': ('var a = 1;\nreturn a;\n', 2, 1),
+    'octal literal in strict code': ('"use strict";\nvar mode = 0755;\n', 2, 12),
+    'private name never declared': ('class P {\n  has(o) { return #y in o; }\n}\n', 2, 12),
+    'quantifier out of order': ('var ok = 1;\nvar r = /a{2,1}/;\n', 2, 9),
+    'const without initializer': ('var b;\nconst a;\n', 2, 7),
+    'break to a missing label': ('for (;;) {\n  break missing;\n}\n', 2, 9),
+    'duplicate parameters in strict function': (
+        'function f(a, b) {\n  "use strict";\n}\nfunction g(a, a) { "use strict"; }\n', 4, 15),
+    'let named let': ('var x;\nlet let = 1;\n', 2, 5),
+    'import statement in a script': ('var a;\nimport x from "./x.js";\n', 2, 1),
+    'export in a script': ('var a;\nexport default a;\n', 2, 1),
+    'new.target outside a function': ('var a;\nvar t = new.target;\n', 2, 13),
+    'super call outside a class': ('var a;\nsuper();\n', 2, 1),
+    'duplicate __proto__': ('var o = {\n  __proto__: null,\n  __proto__: null\n};\n', 3, 3),
+    'mixing ?? and ||': ('var a, b;\nvar c = a ?? b || 1;\n', 2, 16),
+    'optional chain assignment': ('var a = {};\na?.b = 1;\n', 2, 1),
+    'getter with a parameter': ('var o = {\n  get x(v) { return v; }\n};\n', 2, 8),
+    'two constructors': ('class C {\n  constructor() {}\n  constructor(a) {}\n}\n', 3, 3),
+    'duplicate named group': ('var r;\nr = /(?<n>a)(?<n>b)/;\n', 2, 5),
+    'unknown unicode property': ('var r;\nr = /\\p{Foo}/u;\n', 2, 5),
+    'numeric separator at the end': ('var n;\nn = 1_;\n', 2, 7),
+    'octal escape in strict code': ('"use strict";\nvar s = "\\08";\n', 2, 11),
+    'with in strict function': ('function f(a) {\n  "use strict";\n  with (a) {}\n}\n', 3, 3),
+    'delete of a name in strict code': ('"use strict";\nvar x;\ndelete x;\n', 3, 8),
+    'await as a name in async function': ('async function f() {\n  var await = 1;\n}\n', 2, 7),
+    'destructuring declares twice': ('var q;\nlet [a, a] = [];\n', 2, 9),
+    'for await outside async': ('var y = [];\nfor await (const x of y) {}\n', 2, 5),
+    'function statement in strict if': ('"use strict";\nif (true) function g() {}\n', 2, 11),
 }
+
+
+CONFIG = {"code": "w", "version": "1.0.0", "fields": {}, "langs": {}, "texts": {}, "area": "lcard"}
+
+
+def case_files() -> dict[str, str]:
+    """Every case as a file of its own, named by its index (all cases, both tables)."""
+    sources = [*VALID.values(), *(case[0] for case in BROKEN.values())]
+    return {f"case{index}.js": source for index, source in enumerate(sources)}
+
+
+def case_file(name: str) -> str:
+    return f"case{[*VALID, *BROKEN].index(name)}.js"
+
+
+@cache
+def v8_verdicts() -> dict[str, engine.SyntaxProblem]:
+    """The checker's verdicts, all cases in one V8 run (as one widget's files)."""
+    return engine.run(case_files(), CONFIG).syntax
 
 
 def test_tables_are_big_enough():
-    assert len(VALID) >= 30 and len(BROKEN) >= 20
+    assert len(VALID) >= 40 and len(BROKEN) >= 30
 
 
 @pytest.mark.parametrize("name", VALID)
-def test_valid_javascript_parses(name):
-    parse_module(VALID[name])
+def test_valid_javascript_is_accepted(name):
+    assert case_file(name) not in v8_verdicts(), v8_verdicts()[case_file(name)]
 
 
 @pytest.mark.parametrize("name", BROKEN)
-def test_broken_javascript_is_rejected_at_its_line(name):
-    source, line, _ = BROKEN[name]
-    with pytest.raises(JSSyntaxError) as info:
-        parse_module(source)
-    assert info.value.line == line, info.value
-    assert info.value.column >= 1 and info.value.message
+def test_broken_javascript_is_rejected_at_its_line_and_column(name):
+    _, line, column = BROKEN[name]
+    problem = v8_verdicts()[case_file(name)]
+    assert (problem.line, problem.column) == (line, column), problem
+    assert problem.message.startswith("SyntaxError: ")
 
 
-def node_check(tmp_path, source: str) -> subprocess.CompletedProcess[str]:
-    path = tmp_path / "case.js"
-    path.write_bytes(source.encode("utf-8"))  # CRLF kept as written
-    return subprocess.run(["node", "--check", str(path)], capture_output=True, text=True,
-                          check=False)
+def test_messages_are_the_browsers():
+    def message(name: str) -> str:
+        return v8_verdicts()[case_file(name)].message
+
+    assert message("missing comma between callbacks") == \
+        "SyntaxError: Unexpected identifier 'init'"
+    assert message("return at the top level") == "SyntaxError: Illegal return statement"
+    assert message("unclosed call") == "SyntaxError: missing ) after argument list"
 
 
-@pytest.mark.skipif(not tool("node"), reason="node not installed")
+FRAME = """<!doctype html><meta charset="utf-8"><script>
+var errors = [];
+window.onerror = function (message, file, line, column, error) {
+  if (String(file).indexOf('/case/') !== -1 && error && error.name === 'SyntaxError') {
+    errors.push([String(message), line, column]);
+  }
+};
+</script><script src="/case/{file}"></script><script>parent.report('{file}', errors);</script>
+"""
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must install it: see .ci/run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[dict[str, Any]]:
+    """What Chromium's window.onerror reports for each case: every case in a frame of its
+    own (so cases never share globals), all frames in one page of one browser."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    if not Path(CHROMIUM).exists():
+        _unavailable("chromium is not installed")
+    files = case_files()
+    index = "<!doctype html><meta charset='utf-8'><script>window.results = {};" \
+        "window.report = function (f, e) { window.results[f] = e; };</script>" + "".join(
+            f"<iframe src='/frame/{name}.html'></iframe>" for name in files)
+
+    def serve(route: Any) -> None:
+        path = route.request.url[len(ORIGIN):]
+        if path.startswith("/case/"):
+            route.fulfill(body=files[path[6:]].encode("utf-8"),
+                          content_type="text/javascript; charset=utf-8")
+        elif path.startswith("/frame/"):
+            route.fulfill(body=FRAME.replace("{file}", path[7:-5]), content_type="text/html")
+        else:
+            route.fulfill(body=index, content_type="text/html")
+
+    manager = sync_playwright().start()
+    try:
+        browser = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.route(f"{ORIGIN}/**", serve)
+            page.goto(f"{ORIGIN}/")
+            page.wait_for_function(f"Object.keys(window.results).length === {len(files)}")
+            yield page.evaluate("window.results")
+        finally:
+            browser.close()
+    finally:
+        manager.stop()
+
+
 @pytest.mark.parametrize("name", VALID)
-def test_node_accepts_every_valid_case(tmp_path, name):
-    result = node_check(tmp_path, VALID[name])
-    assert result.returncode == 0, result.stderr
+def test_chromium_accepts_every_valid_case(chromium, name):
+    assert chromium[case_file(name)] == [], chromium[case_file(name)]
 
 
-@pytest.mark.skipif(not tool("node"), reason="node not installed")
 @pytest.mark.parametrize("name", BROKEN)
-def test_node_rejects_every_broken_case_at_the_same_line(tmp_path, name):
-    source, line, node_line = BROKEN[name]
-    result = node_check(tmp_path, source)
-    assert result.returncode != 0, name
-    reported = re.search(r"case\.js:(\d+)", result.stderr)
-    assert reported is not None, result.stderr
-    assert int(reported.group(1)) == (node_line or line), result.stderr
+def test_chromium_reports_every_broken_case_as_the_checker_does(chromium, name):
+    _, line, column = BROKEN[name]
+    reported = chromium[case_file(name)]
+    assert len(reported) == 1, reported
+    message, browser_line, browser_column = reported[0]
+    assert (browser_line, browser_column) == (line, column), reported
+    assert message == "Uncaught " + v8_verdicts()[case_file(name)].message
 
 
-def test_messages_name_the_problem():
-    def message(source: str) -> str:
-        with pytest.raises(JSSyntaxError) as info:
-            parse_module(source)
-        return info.value.message
+def test_verdict_and_widget_files_do_not_leak_between_runs():
+    """A file's top-level code runs only in its own check: nothing carries over."""
+    first = engine.run({"script.js": "var leaked = 1; define([], function () {});"}, CONFIG)
+    second = engine.run({"a.js": "if (typeof leaked !== 'undefined') { x y }"}, CONFIG)
+    assert not first.syntax and "a.js" in second.syntax  # a syntax error is found regardless
+    loop = engine.run({"script.js": "while (true) {}"}, CONFIG)
+    assert loop.unfinished and not loop.syntax
 
-    assert message(BROKEN["merge conflict markers"][0]) == "merge-conflict marker left in the file"
-    assert message(BROKEN["unterminated string"][0]) == "unterminated string"
-    assert message(BROKEN["missing comma between callbacks"][0]) == "unexpected `init`"
-    assert message(BROKEN["unbalanced bracket"][0]) == "missing `]`"
+
+def test_huge_minified_line_positions(tmp_path):
+    source = LONG_LINE.rstrip("\n") + " var ;\n"
+    problem = engine.run({"big.js": source}, CONFIG).syntax["big.js"]
+    assert (problem.line, problem.column) == (1, source.index("var ;") + 5)
+    assert json.dumps(problem.message)  # one line, not the whole source line
+    assert len(problem.message) < 200
+
+
 
 
 def test_reads_define_and_nested_callbacks():

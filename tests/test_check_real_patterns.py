@@ -46,6 +46,8 @@ def amo_widget(tmp_path) -> W:
                                 "tour_description": "Заметки."},
                      "settings": {"login": "Логин", "tips": {"equal": "Не совпадают"}}}}
     w.script = AMO_SCRIPT
+    w.raw["js/settings.js"] = ("define([], function () { return function ($body) {\n"
+                               "  this.ok = function () { return true; }; }; });\n")
     w.logos.pop("logo_main.png")
     w.logos["logo_medium.png"] = (120, 42)
     w.logos["logo_min.png"] = (42, 42)
@@ -77,7 +79,8 @@ def test_amocrm_widget_real_defects_only(tmp_path):
 def test_tasks_selected_alone_is_a_note(tmp_path):
     w = amo_widget(tmp_path)
     w.script = AMO_SCRIPT.replace("leads: {selected", "tasks: {selected: onTasks},\n"
-                                  "        leads: {selected")
+                                  "        leads: {selected").replace(
+        "this.state = null;", "this.state = null;\n      function onTasks() { return true; }")
     report = check.check_path(w.build())
     assert "KS214" not in report.rules()
     assert "KS215" in report.rules() and check.RULES["KS215"].severity == "note"
@@ -191,9 +194,15 @@ callbacks)t[n]=(...r)=>e.callbacks[n](this,...r);return this.callbacks=t,this}}}
 
 def test_kommo_cli_build_is_not_a_dev_loader(tmp_path):
     """Kommo's own CLI bundles a localStorage-gated window.define of localhost and builds
-    callbacks at run time: a note, not an error, and no 'missing callback' guesses."""
+    callbacks at run time: a note, not an error. The widget as constructed has exactly the
+    three callbacks the build registers, so the settings modal's two are reported."""
     w = W(tmp_path / "cli")
     w.script = KOMMO_CLI_BUILD
+    report = check.check_path(w.build())
+    assert findings(report) == {("KS310", "script.js"), ("KS218", "script.js"),
+                                ("KS306", "script.js")}, check.format_report(report, "text")
+    w.script = KOMMO_CLI_BUILD.replace('"bind_actions")', '"bind_actions").addCallback((()=>'
+                                       '!0),"onSave").addCallback((()=>{}),"settings")')
     report = check.check_path(w.build())
     assert findings(report) == {("KS310", "script.js")}, check.format_report(report, "text")
 

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from check_helpers import W, png, write_zip
+from check_helpers import SCRIPT, W, callbacks_js, png, write_zip
 
 from kommo_scaffold import check
+from kommo_scaffold.catalog import areas
 
 Setup = Callable[[W, Path], Path | None]
 
@@ -179,6 +180,13 @@ DELEGATE_TARGET = ("define([], function () { return {default: function (w) {\n"
                    "    bind_actions: () => true,"
                    "\n    settings: function () {}, onSave: () => true};\n  return w; }}; });\n")
 
+# Its callbacks are set by a computed name, and constructing it stops in the stand-in page.
+DELEGATE_HIDDEN = ("define([], function () { return {default: function (w) {\n"
+                   "  var saved = JSON.parse(w.get_settings().custom);\n"
+                   "  w['call' + 'backs'] = saved;\n  return w; }}; });\n")
+WIDGET_MODULE = SCRIPT.replace("__EXTRA__", "").replace(
+    "__CALLBACKS__", callbacks_js(list(areas.BASE_CALLBACKS)))
+
 
 def link_style(w: W, tmp: Path) -> Path:
     """style.css is a link to a file outside the widget."""
@@ -256,9 +264,11 @@ CASES: dict[str, tuple[Setup, Setup]] = {
               js("var API = 'https://api.my-company.io/api';")),
     "KS311": (script(TWO_DEFINES), nothing),
     "KS312": (script("define(['{{BASE_PATH}}/app.js'], function (app) { return app; });\n"),
-              script("define(['./app.js'], function (app) { return app; });\n"
-                     "// built from {{BASE_PATH}} by the build step\n")),
-    "KS313": (script(DELEGATE), chain(script(DELEGATE), raw("build/app.js", DELEGATE_TARGET))),
+              chain(script("define(['./app.js'], function (app) { return app; });\n"
+                           "// built from {{BASE_PATH}} by the build step\n"),
+                    raw("app.js", WIDGET_MODULE))),
+    "KS313": (chain(script(DELEGATE), raw("build/app.js", DELEGATE_HIDDEN)),
+              chain(script(DELEGATE), raw("build/app.js", DELEGATE_TARGET))),
     "KS314": (script(callbacks_script(
         "render: function () { self.x = 1; function f() { return true; } }, init: () => false,"
         " bind_actions: function () { if (x) { return; } return undefined; }")),
@@ -267,6 +277,14 @@ CASES: dict[str, tuple[Setup, Setup]] = {
         "bind_actions() { if (x) { return false; } return !0; }"))),
     "KS315": (js("var CODE = 'deal_notes'; $('#work-area-' + CODE).html('');"),
               js("var CODE = self.get_settings().widget_code; $('#work-area-' + CODE);")),
+    "KS317": (js("this.load();\n    this.load = function () {};"),
+              js("this.load = function () {};\n    this.load();")),
+    "KS318": (script("define(['./lib/app.js?v=2'], function (app) { return app; });\n"),
+              chain(script("define(['./lib/app.js?v=2'], function (app) { return app; });\n"),
+                    raw("lib/app.js", WIDGET_MODULE))),
+    "KS319": (js("var saved = JSON.parse(self.get_settings().custom);"),
+              js("var raw = self.get_settings().custom;\n"
+                 "    var saved = raw ? JSON.parse(raw) : {};")),
     "KS316": (raw("lib/huge.js", "var a = [" + "1," * 650_000 + "];\n"),
               raw("lib/small.js", "var a = [" + "1," * 1_000 + "];\n")),
     "KS401": (lambda w, _: w.manifest["widget"]["locale"].append("es"), two_locales()),
@@ -278,14 +296,18 @@ CASES: dict[str, tuple[Setup, Setup]] = {
     "KS406": (lambda w, _: w.add_locale("de"), lambda w, _: w.add_locale("pt")),
     "KS407": (lambda w, _: w.add_locale("ru"), lambda w, _: w.add_locale("tr")),
     "KS408": (raw("i18n/es.json", '{"widget": {}}\n'), nothing),
+    "KS409": (js("var title = self.i18n('settings.logn');"),
+              js("var title = self.i18n('settings.login') + self.langs.settings.login;")),
     "KS501": (delete("images/logo_small.png"), nothing),
-    # a JPEG named .png is KS610 (content does not match the name); BMP is no format we sniff
+    # a logo that is a BMP, or a JPEG named .png: Kommo wants PNG logos
     "KS502": (logo("logo.png", (130, 100), "BMP"), logo("logo.png", (130, 100))),
     "KS503": (logo("logo.png", None), nothing),
     "KS504": (logo("logo_main.png", (100, 100)), logo("logo_main.png", (400, 272))),
     "KS505": (logo("logo_medium.png", (120, 42)), logo("logo_medium.png", (240, 84))),
     "KS506": (raw("images/tour_1.png", b"\0" * (300 * 1024 + 1)),
               raw("images/tour_1.png", b"\0" * 1000)),
+    "KS612": (raw("images/tour_1.png", png(20, 20, "JPEG")),
+              raw("images/tour_1.jpg", png(20, 20, "JPEG"))),
     "KS601": (raw("style.css", "a { content: 'é'; }\n".encode("latin-1")),
               raw("style.css", "a { content: 'é'; }\n")),
     "KS602": (raw("style.css", b"\xef\xbb\xbfa { color: red; }\n"), nothing),
@@ -301,7 +323,8 @@ CASES: dict[str, tuple[Setup, Setup]] = {
     "KS610": (raw("images/menu.svg", png(10, 10)),
               raw("images/menu.svg", '<svg xmlns="http://www.w3.org/2000/svg"/>\n')),
     "KS611": (lambda w, tmp: link_style(w, tmp), nothing),
-    "KS701": (js("var data = eval('(' + text + ')');"), js("var data = JSON.parse(text);")),
+    "KS701": (js("var text = '{}'; var data = eval('(' + text + ')');"),
+              js("var text = '{}'; var data = JSON.parse(text);")),
     "KS702": (js("$.ajax({url: '/api/v4/leads', async: false});"),
               js("$.ajax({url: '/api/v4/leads', async: true});")),
     "KS703": (js("var s = document.createElement('script');"),
@@ -316,6 +339,8 @@ CASES: dict[str, tuple[Setup, Setup]] = {
               i18n_en("widget.description", "See <a href='https://my-company.io'>docs</a>")),
     "KS709": (js("var DOCS = 'https://example.com/help';"),
               js("var DOCS = 'https://my-company.io/help';")),
+    "KS710": (mf(support={"email": "your-email@example.com"}),
+              mf(support={"email": "help@my-company.io", "link": "https://my-company.io"})),
 }
 
 
@@ -364,9 +389,11 @@ def test_severities_match_the_issue():
     """Kommo-rejects things are errors, checklist things warnings, legacy things notes."""
     sev = {rule.id: rule.severity for rule in check.RULES.values()}
     for rule in ("KS102", "KS106", "KS202", "KS203", "KS204", "KS214", "KS305", "KS308",
-                 "KS401", "KS403", "KS501", "KS504", "KS505", "KS506"):
+                 "KS317", "KS318", "KS401", "KS403", "KS501", "KS502", "KS506"):
         assert sev[rule] == "error", rule
-    for rule in ("KS603", "KS701", "KS702", "KS703", "KS706", "KS707", "KS708"):
+    # no source shows a private upload refused for a logo's size: pack must ship it
+    for rule in ("KS218", "KS409", "KS504", "KS505", "KS603", "KS612", "KS701", "KS702",
+                 "KS703", "KS706", "KS707", "KS708", "KS710"):
         assert sev[rule] == "warning", rule
     for rule in ("KS111", "KS207", "KS215", "KS407", "KS709"):
         assert sev[rule] == "note", rule

@@ -25,9 +25,9 @@ def with_extra(extra: str) -> str:
 
 
 @pytest.mark.parametrize("extra", [
-    "    if (a) /[(]/.test(s);",
-    "    if (ok) /'/.test(s);",
-    "    var half = o.in / 2;",
+    "    var a, s = '';\n    if (a) /[(]/.test(s);",
+    "    var ok, s = '';\n    if (ok) /'/.test(s);",
+    "    var o = {in: 4};\n    var half = o.in / 2;",
 ])
 def test_valid_scripts_once_refused_now_pass(tmp_path, extra):
     report = report_for(tmp_path, with_extra(extra))
@@ -109,9 +109,9 @@ def test_callbacks_read_from_the_module_script_delegates_to(tmp_path):
     assert [(f.rule, f.file) for f in report.findings] == [("KS305", "build/app.js")]
 
 
-def test_unresolved_delegate_is_a_note(tmp_path):
+def test_missing_delegate_is_an_error(tmp_path):
     report = report_for(tmp_path, DELEGATING)
-    assert [(f.rule, f.severity) for f in report.findings] == [("KS313", "note")]
+    assert [(f.rule, f.severity, f.line) for f in report.findings] == [("KS318", "error", 1)]
 
 
 @pytest.mark.parametrize("extra", [

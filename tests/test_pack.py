@@ -292,14 +292,18 @@ def test_conflict_markers_stop_pack(make_widget):
     assert not (project / "dist").exists()
 
 
-def test_script_too_large_to_check_is_not_shipped_unforced(tmp_path):
+def test_script_too_large_to_read_is_still_syntax_checked(tmp_path):
+    """V8 checks a file of any size: a large valid one is a note and shipped, a large broken
+    one an error that pack refuses."""
     widget = W(tmp_path / "w")
     widget.raw["lib/huge.js"] = "var a = [" + "1," * 650_000 + "];\n"
     folder = widget.build()
     assert [f.rule for f in check.check_path(folder).findings] == ["KS316"]
-    with pytest.raises(pack.PackError, match="KS316"):
+    assert "lib/huge.js" in {i.filename for i in entries(pack.pack(folder).archive)}
+    (folder / "lib/huge.js").write_text("var a = [" + "1," * 650_000 + ";\n")
+    assert [f.rule for f in check.check_path(folder).findings] == ["KS302"]
+    with pytest.raises(pack.PackError, match="KS302"):
         pack.pack(folder)
-    assert "lib/huge.js" in {i.filename for i in entries(pack.pack(folder, force=True).archive)}
 
 
 def test_pack_goes_on_where_the_lock_file_cannot_be_created(tmp_path, monkeypatch,

@@ -72,25 +72,45 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def check_widget(widget: Widget, label: str | None = None) -> Report:
-    """Run every check on a widget that was already read."""
+def check_widget(widget: Widget, label: str | None = None, page: Any = None) -> Report:
+    """Run every check on a widget that was already read. ``page``: a V8 page
+    (kommo_scaffold.check.js.engine.Page) made in advance; one is started here otherwise,
+    before the other checks run, and closed whatever happens."""
+    if page is None and any(name.endswith(".js") for name in widget.data):
+        from kommo_scaffold.check.js.engine import Page
+
+        page = Page()
     report = Report(path=label or str(widget.root), kind=widget.kind)
     report.files = sorted(widget.sizes)
     report.findings.extend(widget.findings)
-    ctx = Context(widget=widget, report=report)
-    for check in _checks():
-        try:
-            check(ctx)
-        except RecursionError:
-            ctx.add(KS001, f"{check.__name__}: input nested too deeply")
-        except Exception as error:  # never crash on odd input; say which check gave up
-            ctx.add(KS001, f"{check.__name__}: {type(error).__name__}: {error}")
+    ctx = Context(widget=widget, report=report, page=page)
+    try:
+        for check in _checks():
+            try:
+                check(ctx)
+            except RecursionError:
+                ctx.add(KS001, f"{check.__name__}: input nested too deeply")
+            except Exception as error:  # never crash on odd input; say which check gave up
+                ctx.add(KS001, f"{check.__name__}: {type(error).__name__}: {error}")
+    finally:
+        if page is not None:
+            page.close()
     return report
 
 
-def check_path(path: Path) -> Report:
-    """Check a kommo-new project, a widget folder or a widget.zip."""
-    return check_widget(read(Path(path)), str(path))
+def check_path(path: Path, page: Any = None) -> Report:
+    """Check a kommo-new project, a widget folder or a widget.zip (V8 starts while the files
+    are read)."""
+    if page is None:
+        from kommo_scaffold.check.js.engine import Page
+
+        page = Page()
+    try:
+        widget = read(Path(path))
+    except BaseException:
+        page.close()
+        raise
+    return check_widget(widget, str(path), page)
 
 
 def explain_or_fail(rule_id: str) -> str:

@@ -1,5 +1,6 @@
-"""KS701-KS709: Kommo's public-integration checklist (no eval, no synchronous requests, no
-injected scripts, no console clutter, no writes to APP, text limits) and placeholder URLs."""
+"""KS701-KS710: Kommo's public-integration checklist (no eval, no synchronous requests, no
+injected scripts, no console clutter, no writes to APP, text limits), placeholder URLs and
+support contacts."""
 
 from __future__ import annotations
 
@@ -48,6 +49,26 @@ KS709 = rule("KS709", "note", "Placeholder URL",
              "Replace it with your server's URL before uploading.")
 
 
+KS710 = rule("KS710", "warning", "Placeholder support contact",
+             "widget.support is what users see as the widget's support; Kommo's manifest "
+             "reference asks for a working support site or e-mail, and its public-listing "
+             "checklist wants support reachable in every submitted language. An address "
+             "left from a template (your-email@example.com, support@example.com) reaches "
+             "no one.", "Write your real support e-mail or link, or remove widget.support.",
+             example='"support": {"email": "your-email@example.com"}')
+# Local parts of e-mail addresses that templates leave for the author to replace.
+_PLACEHOLDER_MAILBOX = re.compile(r"(?i)^(?:your[-_.]?(?:e-?mail|name|address)|"
+                                  r"(?:e-?mail|name|user)[-_.]?here|changeme|todo)$")
+SUPPORT = ("widget.support.email", "widget.support.link")
+
+
+def _placeholder_contact(key: str, value: str) -> bool:
+    if key.endswith(".email"):
+        mailbox, _, domain = value.strip().rpartition("@")
+        return hosts.placeholder(domain.lower()) or bool(_PLACEHOLDER_MAILBOX.match(mailbox))
+    return hosts.placeholder(hosts.host_of(value))
+
+
 # Query pattern (kommo_scaffold.check.js.parser.PATTERNS) -> (rule, what the message says).
 _PATTERN_RULES = {
     "eval": ("KS701", "eval(...)"), "new_function": ("KS701", "new Function(...)"),
@@ -88,8 +109,13 @@ def check_checklist(ctx: Context) -> None:
     if ctx.manifest is not None:
         endpoints = {f"{block}.{key}" for block, key in ENDPOINTS}
         for path, value in _walk(ctx.manifest):
-            if (isinstance(value, str) and path not in endpoints
-                    and hosts.placeholder(hosts.host_of(value))):
+            if not isinstance(value, str):
+                continue
+            if path in SUPPORT:
+                if _placeholder_contact(path, value):
+                    ctx.add(KS710, f"{path} {value!r} is a placeholder", "manifest.json",
+                            path=path)
+            elif path not in endpoints and hosts.placeholder(hosts.host_of(value)):
                 ctx.add(KS709, f"{value} is a placeholder", "manifest.json", path=path)
     _check_texts(ctx)
 

@@ -137,6 +137,8 @@ class Context:
     # files whose content is another format than their extension (KS610 says so)
     mismatched: set[str] = field(default_factory=set)
     _json_lines: dict[str, dict[str, int]] = field(default_factory=dict)
+    # the V8 page (kommo_scaffold.check.js.engine.Page) the scripts are run in, if any
+    page: Any = None
 
     def parse(self, name: str) -> Module:
         """The parsed module of a .js file (JSSyntaxError and the like as parse_module)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kommo_scaffold.check import hosts
+from kommo_scaffold.check.js import engine
 from kommo_scaffold.check.registry import FAMILIES, ordered
 
 
@@ -57,22 +58,31 @@ def appendix() -> str:
   `cucard`/`culist`/`whatsapp_modal`, `tasks.selected` for the tasks list are notes, never
   errors. Pre-2018 half-size logos (120x42, 42x42, ...), `init_once: "Y"` and `locations`
   written as an object each get their own finding that says what to write instead.
-* JavaScript is read with a real parser, [tree-sitter](https://tree-sitter.github.io/) and
-  its JavaScript grammar (ES2024): regex literals, template literals, class fields and
-  private names parse as the browser parses them, and text in comments and strings never
-  counts as code. Callbacks may be functions, method shorthand, arrows or references
-  (`selected: onTasksSelected`, `_.bind(fn, this)`); nested objects give dotted names
-  (`leads.selected`). A callbacks object with a spread (`...base`) or a computed key is not
-  checked for missing callbacks. The checker adds the early errors tree-sitter's grammar
-  lets through that widgets are likely to hold: a stray comma in an object, pattern or
-  argument list (`{{a: 1,, b: 2}}`, `f(a,, b)`), a name declared twice with `let`, `const`
-  or `class` in one scope, or also as a `var`, function or parameter there. Other early
-  errors (a `var` in a nested block that clashes with an outer `let`, strict-mode rules)
-  pass here; `node --check script.js` catches those.
+* JavaScript is judged by V8, the engine of Chromium, through
+  [mini-racer](https://pypi.org/project/mini-racer/): every `.js` file is evaluated as a
+  classic script on a stand-in page where `define` only records the module, so a file V8
+  refuses is a file the browser refuses, and the message, line and column are the ones the
+  browser console shows (the test suite loads every case of its syntax tables in Chromium and
+  compares). Evaluation is bounded by a time limit ({engine.TIMEOUT_SEC:g} s a file) and
+  a memory limit.
+* The widget is then constructed as Kommo constructs it: script.js's `define()` factory runs
+  with stand-ins for the modules Kommo's page provides (`jquery`, `underscore`, `twigjs`,
+  `moment`, `lib/components/base/modal`, ...) and the widget's relative dependencies, then the
+  constructor runs with `this` holding Kommo's widget methods (`get_settings`, `i18n`,
+  `render_template`, ...). A name no browser or Kommo page defines, or a method called before
+  the constructor assigns it, is KS317; anything else that throws there may be the stand-in
+  and is a note (KS319). `this.callbacks` is read from the constructed widget, so callbacks
+  made at run time count, and functions wrapped in `_.bind`, `$.proxy` or `.bind(this)` are
+  followed to the function they wrap.
+* [tree-sitter](https://tree-sitter.github.io/) reads the source's structure for the rules
+  that need it (the public checklist, development hosts, hard-coded widget codes, i18n paths,
+  what a callback returns), so text in comments and strings never counts as code. Files
+  larger than its reading budget are still syntax-checked and constructed (KS316, a note).
 * Development hosts are one list: `localhost` and other local names, loopback, private and
-  link-local addresses, and the tunnel and preview services {tunnels}. A script that only
-  loads code from one is an error and `kommo pack` refuses it; such a URL behind a
-  `localStorage` switch (the dev mode of Kommo's CLI builds) is a note.
+  link-local addresses, and the tunnel services and ephemeral previews {tunnels}. Hosting
+  platforms that also serve production (`vercel.app`, `netlify.app`, ...) are not on it.
+  A script that only loads code from one is an error and `kommo pack` refuses it; such a
+  URL behind a `localStorage` switch (the dev mode of Kommo's CLI builds) is a note.
 * `kommo pack` runs the checker first and refuses on errors (and on endpoints Kommo cannot
   reach) unless `--force`; `--bump` edits only the version value in manifest.json and only
   once the check has passed.

@@ -1,15 +1,19 @@
-"""KS601-KS603, KS609, KS610: every text file is UTF-8 without BOM, with LF line endings and
+"""KS601-KS603, KS609, KS610, KS612: every text file is UTF-8 without BOM, with LF line endings and
 no merge-conflict markers, and every file's content matches its extension. (The rules about
 reading the widget, KS604-KS608 and KS611, live with the reader.)"""
 
 from __future__ import annotations
 
+from kommo_scaffold.catalog import areas
 from kommo_scaffold.check.context import BOM, Context
 from kommo_scaffold.check.js.parser import MERGE_MARKER
 from kommo_scaffold.check.registry import rule
 from kommo_scaffold.check.report import plural
 
 TEXT_SUFFIXES = (".js", ".json", ".css", ".md", ".twig", ".html", ".txt", ".svg")
+RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+# Logos (all areas): a logo of another format is KS502, the logo rule.
+LOGO_FILES = frozenset(f"images/{name}" for name in areas.logos_for(areas.AREA_CODES))
 # Magic numbers of the binary formats a widget folder picks up by mistake.
 _SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "PNG image", (".png",)),
                (b"\xff\xd8\xff", "JPEG image", (".jpg", ".jpeg")),
@@ -38,9 +42,17 @@ KS609 = rule("KS609", "error", "Merge-conflict markers",
              "  render: () => true,\n>>>>>>> theirs")
 KS610 = rule("KS610", "error", "Content does not match the file extension",
              "The file's bytes are another format than its name says (a PNG named .svg, a "
-             "zip named .js): Kommo and browsers go by the name and cannot use it.",
+             "zip named .js): the browser reads an .svg as SVG and a .js as JavaScript, so it "
+             "cannot use the file.",
              "Rename the file to its real type or export it again in the right format.",
              example="images/menu.svg that is really a PNG")
+KS612 = rule("KS612", "warning", "Image content does not match its extension",
+             "A raster image is another format than its name says (a JPEG named .png). "
+             "Chromium decodes images by their content, so the page still shows it, but "
+             "tools and checks that go by the name (image editors, Kommo's upload checks) "
+             "may not. Logos are KS502 instead: Kommo wants PNG logos.",
+             "Rename the file to its real type, or export it again as the format its name "
+             "says.", example="images/tour_1.png that is really a JPEG")
 
 
 def sniff(content: bytes) -> tuple[str, tuple[str, ...]] | None:
@@ -57,8 +69,12 @@ def check_files(ctx: Context) -> None:
         lower = name.lower()
         found = sniff(content)
         if found is not None and not lower.endswith(found[1]):
-            ctx.add(KS610, f"is a {found[0]}, not a {lower.rsplit('.', 1)[-1]} file", name)
             ctx.mismatched.add(name)
+            shown = f"is a {found[0]}, not a {lower.rsplit('.', 1)[-1]} file"
+            if name in LOGO_FILES:
+                continue  # KS502 (images) says so
+            raster = found[0].endswith(" image") and lower.endswith(RASTER_SUFFIXES)
+            ctx.add(KS612 if raster else KS610, shown, name)
             continue
         if lower.endswith(TEXT_SUFFIXES):
             _check_text(ctx, name, content)

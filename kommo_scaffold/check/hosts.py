@@ -12,13 +12,14 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-# Tunnel and preview services: a URL here is a developer's session, not a server.
+# Tunnel services and ephemeral development previews: a URL here is a developer's session,
+# not a server. Hosting platforms that also serve production (vercel.app, netlify.app,
+# pages.dev, csb.app...) are not listed: a widget may well be served from them.
 TUNNEL_SUFFIXES = (
     "ngrok.io", "ngrok.app", "ngrok.dev", "ngrok-free.app", "ngrok-free.dev", "ngrok.pizza",
     "zrok.io", "trycloudflare.com", "loca.lt", "localtunnel.me", "localhost.run", "lhr.life",
     "lhr.rocks", "serveo.net", "serveousercontent.com", "pagekite.me", "tunnelmole.net",
-    "devtunnels.ms", "app.github.dev", "githubpreview.dev", "gitpod.io", "csb.app",
-    "now.sh", "vercel.app",
+    "devtunnels.ms", "app.github.dev", "githubpreview.dev",
 )
 # Names of this machine (loopback); `kommo dev` answers only to these and loopback addresses.
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")

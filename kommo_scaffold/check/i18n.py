@@ -1,5 +1,5 @@
-"""KS401-KS408: one i18n file per locale, the same keys in each, and every text the manifest
-and the areas name is there."""
+"""KS401-KS409: one i18n file per locale, the same keys in each, and every text the manifest,
+the areas and the script name is there."""
 
 from __future__ import annotations
 
@@ -42,6 +42,51 @@ KS407 = rule("KS407", "note", "amoCRM locale",
 KS408 = rule("KS408", "note", "i18n file for an unlisted locale",
              "The file is not in widget.locale, so Kommo never reads it.",
              "Add the locale to widget.locale or remove the file.")
+
+KS409 = rule("KS409", "warning", "i18n path used by the script is in no locale file",
+             "script.js names a text by a literal path (self.i18n('ui.title'), "
+             "self.langs.ui.title, or the generated script's t('ui.title')) that no "
+             "i18n/<locale>.json has: the user sees the raw path, or nothing.",
+             "Add the text to every locale file, or fix the path.",
+             example="self.i18n('ui.titel') with i18n/en.json holding ui.title")
+
+
+def _script_paths(ctx: Context) -> list[tuple[str, str, str, int]]:
+    """(file, path, how it is written, line) for every i18n path named by literal."""
+    found: list[tuple[str, str, str, int]] = []
+    for name, module in sorted(ctx.modules.items()):
+        helper = any("langs" in module.text(node) for node in module.nodes("t_helper"))
+        patterns = [("i18n_path", "self.i18n('{}')")] + ([("t_path", "t('{}')")] if helper
+                                                         else [])
+        for pattern, shown in patterns:
+            for match in module.matches(pattern):
+                path = module.text(match["path"][0])
+                found.append((name, path, shown.format(path),
+                              match["node"][0].start_point.row + 1))
+        for node in module.nodes("langs_path"):
+            parent = node
+            while parent.parent is not None and parent.parent.type == "member_expression" \
+                    and parent.parent.child_by_field_name("object") == parent:
+                parent = parent.parent
+            text = module.text(parent)
+            path = text[text.index("langs.") + len("langs."):] if "langs." in text else ""
+            if parent.parent is not None and parent.parent.type == "call_expression" and \
+                    parent.parent.child_by_field_name("function") == parent:
+                path = path.rsplit(".", 1)[0]  # langs.ui.title.toUpperCase(): a method
+            found.append((name, path, text, node.start_point.row + 1))
+    return [item for item in found if _I18N_KEY.match(item[1])]
+
+
+def _check_script_paths(ctx: Context) -> None:
+    if not ctx.i18n:
+        return
+    reported: set[str] = set()
+    for file, path, shown, line in _script_paths(ctx):
+        if path in reported or any(lookup(data, path)[0] for data in ctx.i18n.values()):
+            continue
+        reported.add(path)
+        ctx.add(KS409, f"{shown} names {path}, which no i18n file has", file, line)
+
 
 def check_i18n(ctx: Context) -> None:
     """KS401-KS408: one file per locale, same keys, every referenced key present."""
@@ -87,6 +132,7 @@ def check_i18n(ctx: Context) -> None:
                 areas_needing = [c for c in ctx.codes if key in areas.AREA_BY_CODE[c].i18n_keys]
                 ctx.add(KS404, f"{key} must be a non-empty text ({', '.join(areas_needing)})",
                         file, path=key)
+    _check_script_paths(ctx)
     if len(structures) > 1:
         union = set().union(*structures.values())
         for code, keys in structures.items():

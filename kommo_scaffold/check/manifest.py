@@ -42,9 +42,15 @@ KS108 = rule("KS108", "warning", "widget.version is missing",
 KS109 = rule("KS109", "warning", "installation is true but there is no settings block",
              "Kommo's checklist lists settings as required when the install form is shown.",
              "Add a `settings` block with at least one field, or set installation to false.")
+# dp.settings uses the settings fields' format; Kommo's CLI typing adds number there.
+DP_FIELD_TYPES = (*areas.SETTINGS_FIELD_TYPES, "number")
 KS110 = rule("KS110", "warning", "Unknown settings field type",
              "Settings fields are text, pass, users, users_lp or custom; Kommo cannot draw "
-             "other types.", "Use one of the documented types.")
+             "other types. dp.settings fields have the same format (Kommo's CLI typing also "
+             "names number there).", "Use one of the documented types.",
+             uncertain="Kommo's digital pipeline page shows only text fields in dp.settings "
+             "and does not list the types it accepts; the settings types plus number are "
+             "accepted here.")
 KS111 = rule("KS111", "note", "Legacy widget.code / widget.secret_key",
              "Old amoCRM manifests carried the widget code and secret key; Kommo now issues "
              "them at upload and ignores these keys.",
@@ -198,9 +204,10 @@ def _check_settings(ctx: Context, manifest: dict[str, Any], name: str) -> None:
                 if key not in spec:
                     ctx.add(KS104, f"{path}.{key} is missing", name, path=f"{path}.{key}")
             kind = spec.get("type")
-            if where == "settings" and "type" in spec and kind not in areas.SETTINGS_FIELD_TYPES:
+            known = areas.SETTINGS_FIELD_TYPES if where == "settings" else DP_FIELD_TYPES
+            if "type" in spec and kind not in known:
                 ctx.add(KS110, f"{path}.type is {json.dumps(kind)}; use one of "
-                        f"{', '.join(areas.SETTINGS_FIELD_TYPES)}", name, path=f"{path}.type")
+                        f"{', '.join(known)}", name, path=f"{path}.type")
 
 
 def endpoint_problem(url: str) -> str | None:

@@ -13,8 +13,8 @@ from kommo_scaffold.check.registry import rule
 
 KS308 = rule("KS308", "error", "Development loader left in script.js",
              "The script loads code from a development host: this machine, a private "
-             "network, or a tunnel/preview service (ngrok, zrok, trycloudflare, loca.lt, "
-             "vercel.app...). Users' browsers cannot reach it, or it dies with the "
+             "network, or a tunnel or ephemeral preview (ngrok, zrok, trycloudflare, loca.lt, "
+             "a Codespaces port...). Users' browsers cannot reach it, or it dies with the "
              "developer's session, and the widget with it.",
              "Build the real script.js (or gate the dev loader behind a switch) before "
              "packing.",
@@ -47,10 +47,10 @@ KS315 = rule("KS315", "warning", "Hard-coded widget code in Kommo's selectors or
              "self.get_settings().widget_code)")
 
 # A build placeholder: {{UPPER_CASE}} (lower-case {{ name }} is a template for render_template),
-# @name@ and %UPPER_CASE%.
+# @name@ and %UPPER_CASE% (not percent-encoded bytes: %D0%9F is two bytes of a URL's text).
 _PLACEHOLDERS = (re.compile(rb"\{\{\s*[A-Z][A-Z0-9_]*\s*\}\}"),
                  re.compile(rb"@[A-Za-z][A-Za-z0-9_]*@(?![\w@])"),
-                 re.compile(rb"%[A-Z][A-Z0-9_]*%"))
+                 re.compile(rb"%(?![0-9A-F]{2}%)[A-Z][A-Z0-9_]*%"))
 _STORAGE = re.compile(rb"\b(?:localStorage|sessionStorage)\b")
 _WORD_OR_AT = re.compile(rb"[\w@]")
 _LOADERS = frozenset(("getScript", "importScripts", "loadScript", "import", "require",

@@ -1,35 +1,50 @@
-"""KS302-KS307, KS311, KS313, KS314 and the area callbacks (KS214, KS215, KS218): every
-JavaScript file parses, script.js is one AMD module, and its callbacks object has what the
-areas need (read from the syntax tree, also when script.js delegates to a bundled module)."""
+"""KS302-KS307, KS311, KS313, KS314, KS316 and the area callbacks (KS214, KS215, KS218): V8
+accepts every JavaScript file, script.js defines one AMD module, and the callbacks of the
+widget Kommo constructs have what the areas need (as constructed in V8; read from the source
+when construction stopped in the checker's stand-in page)."""
 
 from __future__ import annotations
 
 import posixpath
+import re
 
 from kommo_scaffold.catalog import areas
-from kommo_scaffold.check import scriptrefs
+from kommo_scaffold.check import construct, scriptrefs
 from kommo_scaffold.check.context import Context, as_dict
+from kommo_scaffold.check.js import engine
 from kommo_scaffold.check.js.parser import (
     MAX_TOKENS,
     Callbacks,
-    JSSyntaxError,
     JSTooLarge,
     Module,
+    Node,
     returns,
 )
 from kommo_scaffold.check.registry import rule
 
 # The callbacks Kommo needs in every area, or the widget does not start.
 CORE_CALLBACKS = ("render", "init", "bind_actions")
-# Area callbacks Kommo's docs describe as optional ("may return"): missing is a warning.
-OPTIONAL_CALLBACKS = frozenset(("salesbotDesignerSettings",))
+# Area callbacks Kommo works without (missing is KS218, a warning), and why.
+OPTIONAL_CALLBACKS = {
+    "salesbotDesignerSettings": "Kommo's Salesbot SDK page calls it optional: it may return "
+    "the step's exits",
+    "settings": "Kommo draws the settings modal from the manifest's settings fields; "
+    "settings() only adds your own UI (a custom field stays empty without it)",
+    "dpSettings": "Kommo draws the digital pipeline action's form from dp.settings in the "
+    "manifest; dpSettings() only adds your own UI",
+    "advancedSettings": "the script draws the page itself (it addresses #work-area- or the "
+    "advanced-settings area)",
+    "searchDataInCard": "Kommo's own CLI leaves it out of its card_sdk template; without it "
+    "the card tab has no search",
+}
 
 KS301 = rule("KS301", "warning", "script.js is missing",
              "Kommo treats script.js as optional, amoCRM requires it, and without it no "
              "callback runs.", "Add script.js (kommo-new writes one).")
 KS302 = rule("KS302", "error", "JavaScript syntax error",
-             "The browser cannot load a file that does not tokenize or whose brackets do not "
-             "balance; the widget does not start.", "Fix the syntax at the line shown.")
+             "V8, the engine of Chromium, refuses the file as a script (the message and "
+             "position are the ones the browser console shows); the browser cannot load it "
+             "and the widget does not start.", "Fix the syntax at the line shown.")
 KS303 = rule("KS303", "error", "script.js defines no AMD module",
              "Kommo loads script.js with RequireJS: it must call define([...], function () "
              "{...}).", "Wrap the code in define(['jquery'], function ($) { ... }).")
@@ -50,29 +65,32 @@ KS214 = rule("KS214", "error", "Area callback missing in script.js",
              "Kommo calls this callback in the area; without it the area does nothing or "
              "throws.", "Add the callback to the callbacks object in script.js.",
              uncertain="Kommo's docs list the callbacks each area calls, not what happens "
-             "when one is missing; a callback the docs call optional "
-             "(salesbotDesignerSettings) is KS218, a warning, instead.")
+             "when one is missing; callbacks Kommo is known to work without are KS218, a "
+             "warning, instead; a list area written with -0 never calls *.selected.")
 KS215 = rule("KS215", "note", "tasks.selected without todo.selected",
              "amoCRM widgets use tasks.selected; Kommo's docs name it todo.selected.",
              "Point both names at the same function: `todo: {selected: fn}, tasks: "
              "{selected: fn}`.")
 
 KS218 = rule("KS218", "warning", "Optional area callback missing",
-             "Kommo calls this callback when it exists, and its docs describe it as optional "
-             "(salesbotDesignerSettings may return the step's exits); without it the area "
-             "works with defaults.", "Add the callback if the area needs its settings form.",
+             "Kommo calls this callback when it exists and works without it: it draws the "
+             "settings modal and the digital pipeline form from the manifest (settings, "
+             "dpSettings), the Salesbot SDK page calls salesbotDesignerSettings optional, "
+             "Kommo's own CLI leaves searchDataInCard out of its card_sdk template, and "
+             "advancedSettings is not needed when the script draws the page itself. The "
+             "message gives the reason.", "Add the callback if the area needs your own UI.",
              example="salesbot_designer with onSalesbotDesignerSave but no "
              "salesbotDesignerSettings",
-             uncertain="Kommo's Salesbot SDK page does not say what happens without it; the "
-             "bot builder is seen to show the step without settings.")
-KS316 = rule("KS316", "warning", "JavaScript file too large to check",
-             f"The checker parses files of up to about {MAX_TOKENS:,} tokens (several MB of "
-             "real code) to keep its time and memory bounded; this file is bigger, so its "
-             "syntax, callbacks and checklist rules were not checked, and `kommo pack` "
-             "does not ship it without --force.",
-             "Check it with `node --check FILE`; split or minify what does not belong in the "
-             "widget.",
-             example="a 12 MB script.js bundling a whole UI library", blocks_pack=True)
+             uncertain="Kommo's docs do not say what happens without these callbacks; the "
+             "settings modal and the bot builder are seen to work without them.")
+KS316 = rule("KS316", "note", "JavaScript file too large to read",
+             "V8 checked the file's syntax and the widget was constructed from it, but the "
+             f"checker reads the source of files of up to about {MAX_TOKENS:,} tokens "
+             "(about 600 KB of real code) to keep its time bounded; this file is bigger, so "
+             "the rules that read the source (the public checklist, development hosts, "
+             "i18n paths) did not look at it.",
+             "Check the sources the bundle was built from (`kommo check` on them).",
+             example="a 1.6 MB script.js bundling lodash and react-dom")
 KS311 = rule("KS311", "error", "More than one anonymous define() in script.js",
              "RequireJS loads script.js as one module; a second anonymous top-level define() "
              "throws \"Mismatched anonymous define() module\" and the widget does not start "
@@ -80,11 +98,10 @@ KS311 = rule("KS311", "error", "More than one anonymous define() in script.js",
              "Keep one define(); bundle libraries inside it or list them as dependencies.",
              example="define([], function () {...});\ndefine(['jquery'], function ($) {...});")
 KS313 = rule("KS313", "note", "Callbacks in a module that cannot be read",
-             "script.js hands the widget to another module (define(['./build/app.js'], ...)); "
-             "that module is not in the widget or has no callbacks object the checker can "
-             "see, so the callbacks were not checked.",
-             "Nothing to do if the module is loaded from elsewhere on purpose; otherwise add "
-             "it to the widget.",
+             "script.js hands the widget to another module (define(['./build/app.js'], ...)) "
+             "that has no callbacks object the checker can see, and constructing the widget "
+             "stopped in the checker's stand-in page, so the callbacks were not checked.",
+             "Nothing to do if the widget starts in `kommo dev`.",
              example="define(['./build/app.js'], m => function () { return m.default(this); })")
 KS314 = rule("KS314", "warning", "render, init or bind_actions never returns true",
              "Kommo runs init and bind_actions only after render returns true (or a Promise "
@@ -97,20 +114,25 @@ KS314 = rule("KS314", "warning", "render, init or bind_actions never returns tru
 
 
 def check_scripts(ctx: Context) -> None:
-    """Parse every .js file; then read script.js's module and callbacks."""
+    """V8's verdict on every .js file; tree-sitter's reading of those it accepts; then
+    script.js loaded and constructed as Kommo does, and its callbacks checked."""
     placeholder_lines = scriptrefs.check_build_placeholders(ctx)
-    for name in sorted(ctx.texts):
-        if not name.endswith(".js") or name in ctx.conflicted:
-            continue  # a file with merge markers: KS609 says so
+    scripts = {name: text for name, text in sorted(ctx.texts.items())
+               if name.endswith(".js") and name not in ctx.conflicted}  # KS609: merge markers
+    result = construct.run(ctx, scripts) if scripts else engine.Run()
+    for name in scripts:
+        problem = result.syntax.get(name)
+        if problem is not None:
+            if problem.line not in placeholder_lines.get(name, ()):
+                ctx.add(KS302, f"{problem.message} (column {problem.column})", name,
+                        problem.line)
+            continue
         try:
             ctx.modules[name] = ctx.parse(name)
-        except JSSyntaxError as error:
-            if error.line not in placeholder_lines.get(name, ()):
-                ctx.add(KS302, f"{error.message} (column {error.column})", name, error.line)
-        except JSTooLarge as error:
-            ctx.add(KS316, str(error), name)
-        except RecursionError:
-            ctx.add(KS302, "nested too deeply to read", name)
+        except (JSTooLarge, RecursionError) as error:
+            detail = str(error) if isinstance(error, JSTooLarge) else "nested too deeply"
+            ctx.add(KS316, f"{detail}: its syntax was checked, its checklist rules were not",
+                    name)
     loader = False
     for name, parsed in sorted(ctx.modules.items()):
         is_loader = scriptrefs.check_module_refs(ctx, name, parsed)
@@ -118,27 +140,45 @@ def check_scripts(ctx: Context) -> None:
     if "script.js" not in ctx.widget.sizes:
         ctx.add(KS301, "no script.js: no callback will run", "script.js")
         return
-    module = ctx.script
-    if module is None or placeholder_lines.get("script.js"):
-        return  # not text, a syntax error or an unbuilt file: already reported
-    if loader:
-        return  # a dev loader: its missing callbacks are the same problem
-    if module.define_line is None:
-        ctx.add(KS303, "no define(...) call: RequireJS cannot load it", "script.js")
+    if "script.js" not in scripts or "script.js" in result.syntax \
+            or placeholder_lines.get("script.js") or loader:
+        return  # not text, a syntax error, an unbuilt file or a dev loader: already reported
+    if construct.check_dependencies(ctx, result):
+        return  # the factory never runs: what construction would say is the same problem
+    if result.unfinished:
+        ctx.add(construct.KS319, f"stopped by the checker's limits ({result.unfinished})",
+                "script.js")
+    certain = construct.check_failure(ctx, result)
+    if result.failure is not None and result.failure.stage == "load":
         return
-    _check_defines(ctx, module)
-    name, callbacks = _find_callbacks(ctx, module)
-    if callbacks is not None:
-        _check_callbacks(ctx, name, module if name == "script.js" else ctx.modules[name],
-                         callbacks)
-
-
-def _check_defines(ctx: Context, module: Module) -> None:
-    anonymous = [call for call in module.defines if call.anonymous and call.statement]
+    if not result.defines and result.unfinished is None:
+        ctx.add(KS303, "script.js never calls define(...) when it loads: RequireJS gets no "
+                "module", "script.js")
+        return
+    anonymous = [line for is_anonymous, line in result.defines if is_anonymous]
     if len(anonymous) > 1:
-        lines = ", ".join(str(call.line) for call in anonymous)
-        ctx.add(KS311, f"{len(anonymous)} anonymous define() calls (lines {lines})",
-                "script.js", anonymous[1].line)
+        ctx.add(KS311, f"{len(anonymous)} anonymous define() calls (lines "
+                f"{', '.join(map(str, anonymous))})", "script.js", anonymous[1])
+    if certain:
+        return
+    module = ctx.script
+    static_file, static = _find_callbacks(ctx, module, quiet=result.callbacks is not None) \
+        if module is not None else ("script.js", None)
+    line = static.line if static is not None else (result.defines[0][1] if result.defines
+                                                   else None)
+    runtime = construct.callbacks(ctx, result, line or 1)
+    if runtime is not None:
+        found, functions = runtime
+        _check_callbacks(ctx, static_file if static is not None else "script.js", found,
+                         functions)
+    elif result.failure is None and result.callbacks_type is not None:
+        ctx.add(KS304, f"the widget Kommo constructs has no callbacks object (callbacks is "
+                f"{result.callbacks_type})", "script.js", line)
+    elif static is not None and module is not None:
+        owner = module if static_file == "script.js" else ctx.modules[static_file]
+        _check_callbacks(ctx, static_file, static, {
+            name: (owner, node, static_file, node.start_point.row + 1)
+            for name, node in static.functions.items()})
 
 
 def _relative_modules(module: Module) -> list[str]:
@@ -146,32 +186,54 @@ def _relative_modules(module: Module) -> list[str]:
     return [dep for dep in deps if dep.startswith(("./", "../"))]
 
 
-def _find_callbacks(ctx: Context, module: Module) -> tuple[str, Callbacks | None]:
-    """(file, callbacks) from script.js, or from the widget module script.js delegates to."""
+def _find_callbacks(ctx: Context, module: Module, quiet: bool) -> tuple[str, Callbacks | None]:
+    """(file, callbacks as written) from script.js, or from the module script.js delegates
+    to; ``quiet`` when the constructed widget already showed its callbacks."""
     if module.callbacks is not None:
         return "script.js", module.callbacks
     relative = _relative_modules(module)
-    if not relative:
-        ctx.add(KS304, "no `this.callbacks = {...}` or `callbacks: {...}` found", "script.js",
-                module.define_line)
-        return "script.js", None
     for dep in relative:
         path = posixpath.normpath(dep)
         for candidate in (path, f"{path}.js"):
             if candidate in ctx.modules and ctx.modules[candidate].callbacks is not None:
                 return candidate, ctx.modules[candidate].callbacks
+    if quiet:
+        return "script.js", None
+    if not relative:
+        ctx.add(KS304, "no `this.callbacks = {...}` or `callbacks: {...}` found", "script.js",
+                module.define_line)
+        return "script.js", None
     shown = ", ".join(relative)
     found = [p for d in relative for p in (posixpath.normpath(d), posixpath.normpath(d) + ".js")
              if p in ctx.widget.sizes]
-    reason = (f"{found[0]} has no callbacks object the checker can read" if found
-              else "the module is not in the widget")
-    ctx.add(KS313, f"script.js loads {shown}; {reason}: callbacks not checked", "script.js",
-            module.define_line)
+    if found:
+        ctx.add(KS313, f"script.js loads {shown}; {found[0]} has no callbacks object the "
+                "checker can read: callbacks not checked", "script.js", module.define_line)
     return "script.js", None
 
 
-def _check_callbacks(ctx: Context, file: str, module: Module, callbacks: Callbacks) -> None:
-    _check_returns(ctx, file, module, callbacks)
+Functions = dict[str, tuple[Module, Node, str, int]]
+
+
+def _skipped_areas(ctx: Context) -> set[str]:
+    """List areas written with -0: the widget runs there without a list-menu entry, so
+    Kommo never calls its *.selected callback."""
+    return {code for code, flag, _, _ in ctx.locations
+            if flag == "0" and code in areas.AREA_BY_CODE
+            and areas.AREA_BY_CODE[code].kind == "list"}
+
+
+def _optional_reason(ctx: Context, name: str) -> str | None:
+    if name == "advancedSettings":
+        source = "\n".join(text for file, text in ctx.texts.items() if file.endswith(".js"))
+        if not re.search(r"work-area-|advanced[-_]settings", source):
+            return None  # nothing else draws the page
+    return OPTIONAL_CALLBACKS.get(name)
+
+
+def _check_callbacks(ctx: Context, file: str, callbacks: Callbacks, functions: Functions
+                     ) -> None:
+    _check_returns(ctx, functions)
     if callbacks.open_ended:
         return  # spread or computed keys: we cannot see every name
     entries = callbacks.entries
@@ -188,10 +250,11 @@ def _check_callbacks(ctx: Context, file: str, module: Module, callbacks: Callbac
     for name in sorted(wanted):
         if entries.get(name) == "other":
             ctx.add(KS307, f"callbacks.{name} is not a function", file, callbacks.line)
+    skipped = _skipped_areas(ctx)
     for code in dict.fromkeys(ctx.codes):
         area = areas.AREA_BY_CODE[code]
         for needed in area.callbacks:
-            if needed in entries:
+            if needed in entries or (code in skipped and needed.endswith(".selected")):
                 continue
             aliases = [a for a in area.alias_callbacks if a in entries]
             if aliases:
@@ -199,18 +262,22 @@ def _check_callbacks(ctx: Context, file: str, module: Module, callbacks: Callbac
                         "name); point both at one function", file, callbacks.line)
                 continue
             also = "".join(f" (or {a})" for a in area.alias_callbacks)
-            rule_id = KS218 if needed in OPTIONAL_CALLBACKS else KS214
-            ctx.add(rule_id, f"{code} needs callbacks.{needed}{also}", file, callbacks.line)
+            reason = _optional_reason(ctx, needed)
+            if reason is None:
+                ctx.add(KS214, f"{code} needs callbacks.{needed}{also}", file, callbacks.line)
+            else:
+                ctx.add(KS218, f"{code}: no callbacks.{needed}{also}; {reason}", file,
+                        callbacks.line)
 
 
 _NOT_TRUE = frozenset(("false", "null", "undefined", "unary_expression"))
 
 
-def _check_returns(ctx: Context, file: str, module: Module, callbacks: Callbacks) -> None:
+def _check_returns(ctx: Context, functions: Functions) -> None:
     for name in CORE_CALLBACKS:
-        function = callbacks.functions.get(name)
-        if function is None:
+        if name not in functions:
             continue
+        module, function, file, line = functions[name]
         values = returns(module, function)
         never = all(value is None or (value.type in _NOT_TRUE and (
             value.type != "unary_expression" or module.text(value).startswith("void")))
@@ -218,5 +285,4 @@ def _check_returns(ctx: Context, file: str, module: Module, callbacks: Callbacks
         if never:
             what = "has no return" if not values else "only returns " + ", ".join(
                 sorted({module.text(v) if v is not None else "nothing" for v in values}))
-            ctx.add(KS314, f"callbacks.{name} {what}; Kommo waits for true", file,
-                    function.start_point.row + 1)
+            ctx.add(KS314, f"callbacks.{name} {what}; Kommo waits for true", file, line)

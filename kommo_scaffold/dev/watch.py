@@ -17,15 +17,24 @@ from kommo_scaffold.dev.server import DevServer
 UPLOADED_ONLY = ("manifest.json", "i18n/", "images/", "style.css", "templates/")
 
 
-def run_checker(path: Path) -> tuple[list[dict[str, Any]], str]:
-    """(findings as dicts, summary line) of `kommo check` on a project.
+def run_checker(path: Path, page: Any = None) -> tuple[list[dict[str, Any]], str]:
+    """(findings as dicts, summary line) of `kommo check` on a project; ``page``: a V8 page
+    started in advance (kommo_scaffold.check.js.engine.Page), which the check closes.
 
     The one place `kommo dev` calls the checker: re-point it here if the checker moves.
     """
     from kommo_scaffold import check
 
-    report = check.check_path(path)
+    report = check.check_path(path, page)
     return [f.as_dict() for f in report.findings], check.summary_line(report)
+
+
+def next_page() -> Any:
+    """A V8 page for the next re-check, started now so that starting V8 is not part of the
+    time between a save and its findings."""
+    from kommo_scaffold.check.js.engine import Page
+
+    return Page()
 
 
 class Watcher:
@@ -38,6 +47,7 @@ class Watcher:
         self.rebuild_zip = rebuild_zip
         self.stop_event = threading.Event()
         self.watching = threading.Event()
+        self._page: Any = None
         self._thread = threading.Thread(target=self._run, name="kommo-dev-watch", daemon=True)
 
     @property
@@ -53,7 +63,10 @@ class Watcher:
 
     def check(self, announce: bool) -> None:
         started = time.monotonic()
-        findings, summary = run_checker(self.server.dev.root)
+        page, self._page = self._page, None
+        findings, summary = run_checker(self.server.dev.root, page)
+        if not self.stop_event.is_set():
+            self._page = next_page()
         changed = findings != self.server.findings
         self.server.findings, self.server.summary = findings, summary
         self.server.broadcast("check", {"findings": findings, "summary": summary})
@@ -67,6 +80,14 @@ class Watcher:
                 self.echo(f"  {where}: {f['rule']} {f['severity']}: {f['message']}")
 
     def _run(self) -> None:
+        try:
+            self._watch()
+        finally:  # nothing will use the next page: close it (an open one can hang exit)
+            if self._page is not None:
+                self._page.close()
+                self._page = None
+
+    def _watch(self) -> None:
         widget = self.server.dev.widget
         try:
             self.check(announce=True)

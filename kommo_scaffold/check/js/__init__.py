@@ -1,3 +1,4 @@
-"""The JavaScript reader behind kommo check and kommo pack: tree-sitter's parse, the
-queries that read a widget's structure, and the early errors the grammar lets through.
+"""The JavaScript side of kommo check: V8 (mini-racer) for the browser's verdict and the widget
+as Kommo constructs it (engine, harness.js), tree-sitter for reading structure (parser,
+queries).
 """

@@ -1,16 +1,10 @@
-"""Read a widget's JavaScript with a real parser: tree-sitter and its JavaScript grammar.
+"""Read the structure of a widget's JavaScript: tree-sitter and its JavaScript grammar.
 
-tree-sitter parses the whole ES2024 grammar (regex literals after ``)``, template literals,
-class fields, private names, optional chaining...) in C, so a 1.6 MB bundle parses in a
-fraction of a second. This module turns its syntax tree into the few facts the checker needs:
-the first syntax error (line, column, message), the AMD ``define(...)`` calls, the widget's
-``callbacks`` object and the string literals. Structure is found with tree-sitter queries,
-which also run in C; Python only looks at the handful of nodes they return.
-
-tree-sitter is error-tolerant: it builds a tree for any input and marks what does not parse
-with ERROR and MISSING nodes. A few early errors that need more than the grammar (a function
-statement without a name, a reserved word used as a name, a stray comma, a name declared
-twice with let/const/class) are checked here and in :mod:`kommo_scaffold.check.js.early`.
+Whether a file is valid JavaScript is V8's call (:mod:`kommo_scaffold.check.js.engine`);
+tree-sitter reads what the rules need from the source text itself: the AMD ``define(...)``
+calls, the widget's ``callbacks`` object as written, string literals (so text in comments
+never counts), the checklist's patterns, and the return statements of a callback. Structure
+is found with tree-sitter queries, which run in C; Python only looks at the nodes they return.
 """
 
 from __future__ import annotations
@@ -20,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kommo_scaffold.check.js.early import first_early_error
 from kommo_scaffold.check.js.queries import PATTERNS, parse_tree, query, strings_query
 
 ValueKind = Literal["function", "object", "reference", "other"]
@@ -38,9 +31,10 @@ _REFERENCE_TYPES = frozenset(("identifier", "member_expression", "call_expressio
 # tree-sitter's time and memory grow with the tokens of a file: about 60 bytes a token for
 # real code, up to ~400 bytes and several seconds per 100,000 tokens for hostile shapes
 # (a file of `;`, `if(if(if(...`). Tokens are estimated in C: punctuation bytes plus the
-# starts of names and numbers. A 1.6 MB bundle of lodash and react-dom has ~330,000, so the
-# budget checks ~2.5 MB of real code and keeps the worst case near 5 s and 200 MB.
-MAX_TOKENS = 500_000
+# starts of names and numbers. Reading costs about 0.2 s per 100,000 tokens, V8's verdict a
+# tenth of that, so only files up to ~600 KB of real code are read (a hand-written widget is
+# far smaller; a 1.6 MB bundle of lodash and react-dom has ~330,000 tokens).
+MAX_TOKENS = 100_000
 _PUNCTUATION = b";,.(){}[]=+-*/%<>!&|?:~^'\"`"
 _WORD_CHARS = bytes(range(48, 58)) + bytes(range(65, 91)) + bytes(range(97, 123)) + b"_$" \
     + bytes(range(128, 256))
@@ -51,7 +45,7 @@ class JSTooLarge(Exception):
     """The file has more tokens than the checker parses within its memory budget."""
 
     def __init__(self, tokens: int) -> None:
-        super().__init__(f"about {tokens:,} tokens; the checker parses at most {MAX_TOKENS:,}")
+        super().__init__(f"about {tokens:,} tokens; the checker reads at most {MAX_TOKENS:,}")
         self.tokens = tokens
 
 
@@ -60,16 +54,6 @@ def token_estimate(source: bytes) -> int:
     punctuation = len(source) - len(source.translate(None, _PUNCTUATION))
     words = (b" " + source.translate(_WORDS)).count(b" a")
     return punctuation + words
-
-
-class JSSyntaxError(Exception):
-    """The script does not parse; ``line`` and ``column`` are 1-based."""
-
-    def __init__(self, message: str, line: int, column: int = 1) -> None:
-        super().__init__(f"line {line}, column {column}: {message}")
-        self.message = message
-        self.line = line
-        self.column = column
 
 
 @dataclass(frozen=True)
@@ -166,66 +150,7 @@ def literal(module: Module, node: Node) -> StringLiteral:
     return StringLiteral(text[1:-1] if len(text) >= 2 else text, node.start_point.row + 1, node)
 
 
-def _first_problem(root: Node) -> Node | None:
-    """The first ERROR or MISSING node, descending only into subtrees that hold one."""
-    if root.type == "ERROR":
-        return root
-    node = root
-    while True:
-        for child in node.children:
-            if child.is_missing or child.type == "ERROR":
-                return child
-            if child.has_error:
-                node = child
-                break
-        else:
-            return None
-
-
-_UNTERMINATED = {"'": "string", '"': "string", "`": "template literal",
-                 "/": "regular expression or comment"}
 MERGE_MARKER = re.compile(rb"(?m)^(?:<{7}|={7}|>{7}|\|{7})(?:[ \t].*)?\r?$")
-
-
-def _describe(module: Module, node: Node) -> tuple[str, Node]:
-    """A short message for an ERROR/MISSING node and the node that shows where it went
-    wrong (for `a: f() \\n b: ...`, the name after the missing comma)."""
-    if node.is_missing:
-        return f"missing `{node.type}`", node
-    children = node.children
-    line_start = module.source.rfind(b"\n", 0, node.start_byte) + 1
-    if MERGE_MARKER.match(module.source, line_start):
-        return "merge-conflict marker left in the file", node
-    if len(children) > 1 and node.end_byte >= len(module.source.rstrip()):
-        for child in children:
-            kind = _UNTERMINATED.get(child.type)
-            if kind and not child.is_named:
-                return f"unterminated {kind}", child
-        return "cannot parse from here to the end of the file (is a bracket never closed?)", \
-            node
-    culprit = node
-    if (len(children) >= 2 and children[0].is_named and not children[0].has_error
-            and children[0].end_point.row < children[1].end_point.row):
-        culprit = children[1]  # a complete value, then a name on the next line: a missing ,
-    while culprit.children and culprit.type == "ERROR":
-        culprit = culprit.children[0]
-    token = module.text(culprit).splitlines()[0][:40] if module.text(culprit) else ""
-    return (f"unexpected `{token}`" if token else "cannot parse here"), culprit
-
-
-def _syntax_error(module: Module) -> JSSyntaxError | None:
-    root = module.root
-    if root.has_error:
-        problem = _first_problem(root)
-        if problem is not None:
-            message, where = _describe(module, problem)
-            return JSSyntaxError(message, where.start_point.row + 1, where.start_point.column + 1)
-        return JSSyntaxError("cannot parse", 1)
-    found = first_early_error(module.source, root, module.nodes, module.text)
-    if found is None:
-        return None
-    message, node = found
-    return JSSyntaxError(message, node.start_point.row + 1, node.start_point.column + 1)
 
 
 def _inside_function(node: Node) -> bool:
@@ -353,16 +278,13 @@ def _read_callbacks(module: Module) -> Callbacks | None:
 
 
 def parse_module(source: str | bytes) -> Module:
-    """Parse ``source``; JSSyntaxError with line and column if it is not valid JavaScript,
-    JSTooLarge if it is beyond the parsing budget."""
+    """Read the structure of ``source`` (whose syntax V8 has already accepted: tree-sitter's
+    tree is read as it is); JSTooLarge if it is beyond the reading budget."""
     data = source.encode("utf-8") if isinstance(source, str) else source
     tokens = token_estimate(data)
     if tokens > MAX_TOKENS:
         raise JSTooLarge(tokens)
     module = Module(source=data, tree=parse_tree(data))
-    error = _syntax_error(module)
-    if error is not None:
-        raise error
     _read_defines(module)
     for found in module.matches("require"):
         array = found["deps"][0]
@@ -392,3 +314,24 @@ def returns(module: Module, function: Node) -> list[Node | None]:
             continue
         stack.extend(node.named_children)
     return found
+
+
+def function_of(source: str) -> tuple[Module, Node] | None:
+    """The function node of a function's source text as V8 gives it (``fn.toString()``):
+    an expression, an arrow or a method shorthand; None for native or unreadable code."""
+    if "[native code]" in source:
+        return None
+    for before, after in (("(", "\n)"), ("({", "\n})")):
+        data = (before + source + after).encode("utf-8")
+        if token_estimate(data) > MAX_TOKENS:
+            return None
+        module = Module(source=data, tree=parse_tree(data))
+        if module.root.has_error:
+            continue
+        stack = [module.root]
+        while stack:
+            node = stack.pop(0)
+            if node.type in FUNCTION_TYPES:
+                return module, node
+            stack.extend(node.named_children)
+    return None

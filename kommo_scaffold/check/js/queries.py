@@ -7,12 +7,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-# Words that are never a name in a script (ES2024 12.7.2, sloppy mode).
-RESERVED = ("break", "case", "catch", "class", "const", "continue", "debugger", "default",
-            "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for",
-            "function", "if", "import", "in", "instanceof", "new", "null", "return", "super",
-            "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with")
-
 
 @cache
 def _language() -> Any:
@@ -44,16 +38,6 @@ PATTERNS: tuple[tuple[str, str], ...] = (
         left: (subscript_expression object: (member_expression
             property: (property_identifier) @p))
         (#eq? @p "callbacks")) @dynamic'''),
-    ("anonymous", "(expression_statement . [(function_expression) (class)] @node)"),
-    # Declarations whose names must be unique in their scope (kommo_scaffold.check.js.early).
-    ("lexical", "[(lexical_declaration) (class_declaration)] @node"),
-    # A reserved word where a name stands: tree-sitter lexes a keyword that cannot appear
-    # in that place as a name (`if (a) { else }`). Checked where a name is a whole
-    # statement or is declared; checking every identifier would double the query's time.
-    ("reserved", "(expression_statement (identifier) @node (#any-of? @node "
-     + " ".join(f'"{word}"' for word in RESERVED) + "))"),
-    ("reserved", "(variable_declarator name: (identifier) @node (#any-of? @node "
-     + " ".join(f'"{word}"' for word in RESERVED) + "))"),
     # Kommo's public checklist (the checker's KS7xx rules)
     ("eval", '''(call_expression function: (identifier) @f (#eq? @f "eval")) @node'''),
     ("eval", '''(call_expression function: (member_expression object: (identifier) @o
@@ -80,6 +64,15 @@ PATTERNS: tuple[tuple[str, str], ...] = (
         (#match? @lhs "^APP[.\\[]")) @node'''),
     ("app_write", '''(augmented_assignment_expression left: (member_expression) @lhs
         (#match? @lhs "^APP[.\\[]")) @node'''),
+    # i18n paths named by literal (kommo_scaffold.check.i18n, KS409)
+    ("i18n_path", '''(call_expression function: (member_expression
+        property: (property_identifier) @f) (#eq? @f "i18n")
+        arguments: (arguments . (string (string_fragment) @path))) @node'''),
+    ("t_path", '''(call_expression function: (identifier) @f (#eq? @f "t")
+        arguments: (arguments . (string (string_fragment) @path))) @node'''),
+    ("t_helper", '''(function_declaration name: (identifier) @f (#eq? @f "t")) @node'''),
+    ("langs_path", '''(member_expression object: (member_expression
+        property: (property_identifier) @l) (#eq? @l "langs")) @node'''),
     ("string_binding", '''(variable_declarator name: (identifier) @name
         value: (string (string_fragment) @value))'''),
 )
