@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold.catalog import areas
+from kommo_scaffold.catalog import areas, suggest
 from kommo_scaffold.errors import ScaffoldError, UsageError
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -259,8 +259,9 @@ def validate_locations(locations: list[Any]) -> None:
             hint = ""
             if isinstance(code, str) and code.rsplit("-", 1)[0] in areas.AREA_BY_CODE:
                 hint = " (write areas without -0/-1; use panel_locations or --no-panel)"
-            raise UsageError(f"Unknown connection area {code!r}{hint}; known areas: "
-                             f"{', '.join(areas.AREA_CODES)}")
+            near = suggest.did_you_mean(code) if isinstance(code, str) else ""
+            raise UsageError(f"Unknown connection area {code!r}{hint};"
+                             + (near or f" known areas: {', '.join(areas.AREA_CODES)}"))
     seen = set()
     for code in locations:
         if code in seen:
