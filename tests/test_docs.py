@@ -44,8 +44,31 @@ def readme_head() -> list[str]:
 def test_readme_starts_with_the_two_newcomer_commands():
     head = (REPO / "README.md").read_text("utf-8").splitlines()[:6]
     assert "```sh" in head
-    assert readme_head() == ["pip install . && kommo-new my-widget --defaults",
+    assert readme_head() == ["pip install . && cd .. && kommo-new my-widget --defaults",
                              "scripts/test.sh"]
+
+
+def test_the_readme_says_the_test_command_installs_this_checkout_editable():
+    """`pip install .` and then scripts/test.sh: kommo becomes this checkout, as edited."""
+    head = (REPO / "README.md").read_text("utf-8").split("## ")[0]
+    test_line = next(line for line in head.splitlines() if line.startswith("scripts/test.sh"))
+    assert "editable" in test_line
+    assert "The editable install replaces a `pip install .`" in normalized(head)
+
+
+def test_every_command_has_a_cli_section_and_a_readme_row():
+    cli = (REPO / "docs" / "cli.md").read_text("utf-8")
+    readme = (REPO / "README.md").read_text("utf-8")
+    table = readme.split("## Commands")[1].split("\n## ")[0]
+    rows = re.findall(r"^\| `(kommo(?:-new)? [^`]*)`", table, re.M)
+    documented = {row.split()[0] if row.startswith("kommo-new") else row.split()[1]
+                  for row in rows}
+    names = docsgen.command_names()
+    assert {"set", "dev", "new", "check"} <= set(names)
+    for name in names:
+        assert f"\n## kommo {name}\n" in cli, f"docs/cli.md has no section for {name}"
+        assert name in documented or (name == "new" and "kommo-new" in documented), (
+            f"README's command table has no row for kommo {name}")
 
 
 def test_ci_runs_the_readme_test_command():

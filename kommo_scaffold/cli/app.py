@@ -355,7 +355,7 @@ def pack_command(
     run(action)
 
 
-@app.command("dev")
+@app.command("dev", cls=PlainCommand)
 def dev_command(
     port: Annotated[int, typer.Option("--port", min=1, max=65535,
                                       help="Port on 127.0.0.1.")] = 9000,
