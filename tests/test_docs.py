@@ -115,3 +115,27 @@ def test_no_references_the_user_cannot_see():
             if INTERNAL.search(line):
                 found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+def test_rule_fixes_name_the_command_that_changes_an_answer():
+    """`kommo check --explain`: a fix that is an answer names `kommo set KEY=...` for a
+    project and `kommo-new ... -d KEY=...` for a new one, with keys and areas that exist."""
+    from kommo_scaffold import check
+    from kommo_scaffold.catalog import areas
+    from kommo_scaffold.check.registry import RULES
+    from kommo_scaffold.scaffold.reanswer import AREA_KEYS
+
+    check.explain_or_fail("KS001")  # registers every rule family
+    questions = load_questions(template_root())
+    assert "kommo set backend_url=https://" in RULES["KS114"].fix
+    named = 0
+    for rule in RULES.values():
+        assert not re.search(r"kommo-new:? answer", rule.fix), rule.id
+        for key in re.findall(r"`kommo set '?(\w+)=", rule.fix):
+            named += 1
+            assert key in questions and key not in AREA_KEYS, (rule.id, key)
+        new_keys = re.findall(r"`kommo-new \S+ -d '?(\w+)=", rule.fix)
+        assert new_keys == re.findall(r"`kommo set '?(\w+)=", rule.fix), rule.id
+        for area in re.findall(r"`kommo add-area (\w+)`", rule.fix):
+            assert area in areas.AREA_BY_CODE, (rule.id, area)
+    assert named >= 5
