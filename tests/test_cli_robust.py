@@ -181,5 +181,7 @@ def test_add_remove_and_new_say_did_you_mean(make_widget, tmp_path):
     new = run_cli("new", str(tmp_path / "w"), "--defaults", "-d", "locations=[lcard, contacts]")
     assert new.returncode == 2
     assert "did you mean clist (Contacts list) or ccard (Contact card)?" in new.stderr
+    panel = run_cli("new", str(tmp_path / "p"), "--defaults", "-d", "panel_locations=[lcrad]")
+    assert panel.returncode == 2 and "did you mean lcard (Lead card)?" in panel.stderr
     nothing_near = run_cli("add-area", "zzzzqqq", cwd=project)
     assert nothing_near.returncode == 2 and "known areas: lcard, " in nothing_near.stderr

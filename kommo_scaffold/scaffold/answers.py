@@ -275,7 +275,9 @@ def validate_locations(locations: list[Any]) -> None:
 def validate_panel(panel: list[Any], locations: list[str] | None) -> None:
     for code in panel:
         if code not in areas.AREA_BY_CODE:
-            raise UsageError(f"Unknown connection area {code!r} in panel_locations")
+            near = suggest.did_you_mean(code) if isinstance(code, str) else ""
+            raise UsageError(f"Unknown connection area {code!r} in panel_locations"
+                             + (f";{near}" if near else ""))
         if not areas.AREA_BY_CODE[code].takes_panel_flag:
             raise UsageError(f"{code} does not take a panel flag: only card and list areas "
                              f"({', '.join(areas.PANEL_AREAS)}) do")
