@@ -96,6 +96,16 @@ def test_a_bug_inside_a_copier_run_is_no_usage_error(tmp_path):
     assert rejected.returncode == 2, rejected.stderr
 
 
+def test_a_bug_outside_a_commands_run_is_reported_too(tmp_path):
+    """--version runs before any command (an eager option's callback)."""
+    (tmp_path / "tmp").mkdir()
+    code = ("from kommo_scaffold.engine import store\n"
+            "store.installed_version = None\n" + ENTRY.format("main"))
+    result = python_c(code, "--version", cwd=tmp_path, env=_bug_env(tmp_path))
+    assert result.returncode == 1
+    assert "TypeError" in result.stderr and _logged(result.stderr).is_file()
+
+
 def test_without_a_usable_cache_the_log_is_a_temporary_file(tmp_path):
     (tmp_path / "tmp").mkdir()
     (tmp_path / "cache").write_text("a file, not a folder", "utf-8")

@@ -61,6 +61,11 @@ def _guarded(entry_point: str) -> None:
         from kommo_scaffold.cli import app
 
         getattr(app, entry_point)()
+    except Exception as error:  # outside a command's own reporting (cli.run): still a bug
+        from kommo_scaffold.cli import run
+
+        print(f"error: {run.bug_message(error)}", file=sys.stderr)
+        raise SystemExit(1) from None
     finally:
         # While the interpreter shuts down Python resets its own handlers to the system
         # default, which would end the process silently with a signal status; an ignored

@@ -62,8 +62,13 @@ def _report(error: Exception) -> NoReturn:
         _fail(f"{error.filename or 'a file'}: {error.strerror or error}", 1)
     if isinstance(error, RecursionError):
         _fail("a folder is nested too deeply to handle", 1)
-    _fail(f"internal error (a bug in kommo-scaffold): {type(error).__name__}: "
-          f"{_one_line(error)}; details in {_bug_log(error)}; please report it", 1)
+    _fail(bug_message(error), 1)
+
+
+def bug_message(error: BaseException) -> str:
+    """The one line for an exception no code expected; its traceback goes to a log."""
+    return (f"internal error (a bug in kommo-scaffold): {type(error).__name__}: "
+            f"{_one_line(error)}; details in {_bug_log(error)}; please report it")
 
 
 def _one_line(error: BaseException) -> str:
