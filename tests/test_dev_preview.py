@@ -420,3 +420,30 @@ def test_lang_parameter_picks_the_locale(preview, make_widget):
     assert page.js("kommoPreview.widget().i18n('widget.name')") == ru["widget"]["name"]
     assert page.calls() == [("lcard", n) for n in LIFECYCLE]
     assert page.errors == []
+
+
+def test_a_card_widget_reads_the_open_lead_from_the_preview_api(preview, make_widget):
+    """The commonest feature, offline: read the open card's lead through /api/v4 and show
+    it; the project's fixture for that lead is what the widget gets, and the call appears in
+    the preview's log."""
+    path = make_widget(locations=["lcard"])
+    fixtures = path / ".kommo" / "fixtures" / "api" / "v4" / "leads"
+    fixtures.mkdir(parents=True)
+    (fixtures / "1.json").write_text(json.dumps(
+        {"id": 1, "name": "Fixture deal", "price": 4200,
+         "_embedded": {"contacts": [{"id": 1, "is_main": True}]}}), "utf-8")
+    _edit_render(path, """
+        var card = APP.data.current_card;
+        $.getJSON('/api/v4/leads/' + card.id + '?with=contacts').then(function (lead) {
+          $('#page_holder').append($('<p class="lead-name"/>').text(lead.name + ': ' +
+                                                                    lead.price));
+        });
+    """)
+    page, _ = preview(path)
+    page.open()
+    page.page.wait_for_selector(".lead-name")
+    assert page.page.inner_text(".lead-name") == "Fixture deal: 4200"
+    page.page.wait_for_selector("#kp-log .kp-api")
+    assert page.page.inner_text("#kp-log .kp-api") == \
+        "API GET /api/v4/leads/1 → 200 (fixture 1.json)"
+    assert page.errors == []

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold.dev import jwt, workspace
+from kommo_scaffold.dev import api, jwt, workspace
 from kommo_scaffold.dev.libs import PreviewLibs
 
 TYPES = {".js": "text/javascript; charset=utf-8", ".json": "application/json; charset=utf-8",
@@ -56,9 +56,11 @@ class DevServer(ThreadingHTTPServer):
 
     def __init__(self, dev: workspace.DevProject, token: str, port: int,
                  libs: PreviewLibs | None = None,
-                 on_log: Callable[[str], None] | None = None) -> None:
+                 on_log: Callable[[str], None] | None = None,
+                 upstream: api.Upstream | None = None) -> None:
         super().__init__(("127.0.0.1", port), DevHandler)
         self.dev = dev
+        self.upstream = upstream
         self.token = token
         self.libs = libs
         self.on_log = on_log or (lambda line: None)
@@ -135,6 +137,9 @@ class DevServer(ThreadingHTTPServer):
 class DevHandler(BaseHTTPRequestHandler):
     server: DevServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm the body then waits for
+    # the client's delayed ACK of the headers (about 40 ms on Linux) on a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # requests worth a line are logged by _widget_file
@@ -209,6 +214,9 @@ class DevHandler(BaseHTTPRequestHandler):
         if not self._host_ok():
             return
         path = urllib.parse.urlsplit(self.path).path
+        if api.is_api_path(path):
+            self._api(path)
+            return
         token_prefix = f"/{self.server.token}/"
         if path.startswith(token_prefix):
             self._widget_file(urllib.parse.unquote(path[len(token_prefix):]))
@@ -229,10 +237,19 @@ class DevHandler(BaseHTTPRequestHandler):
         else:
             self._not_found()
 
+    def do_PATCH(self) -> None:
+        self.do_POST()
+
     def do_POST(self) -> None:
         if not self._host_ok():
             return
         path = urllib.parse.urlsplit(self.path).path
+        if api.is_api_path(path):
+            self._api(path)
+            return
+        if self.command != "POST":
+            self._json({"error": f"{self.command} is not allowed here"}, 405)
+            return
         if self.headers.get(PREVIEW_HEADER) != self.server.token:
             self._json({"error": f"missing {PREVIEW_HEADER} header"}, 403)
             return
@@ -261,6 +278,57 @@ class DevHandler(BaseHTTPRequestHandler):
             self._not_found()
 
     # ------------------------------------------------------------------ routes
+    def _api(self, path: str) -> None:
+        """Kommo's API for the widget in the preview: fixtures and defaults, or the account
+        that --api names. Writes must come from the preview page itself (a cross-site form
+        could otherwise act on that account)."""
+        write = self.command in ("POST", "PATCH")
+        site = self.headers.get("Sec-Fetch-Site")
+        origin = self.headers.get("Origin")
+        if write and ((site and site != "same-origin")
+                      or (origin and origin != self.server.base_url)):
+            self._send(403, json.dumps(api.problem(
+                403, "Forbidden", "API writes are accepted from the preview page only")).encode(),
+                "application/problem+json")
+            return
+        raw = b""
+        if write:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+                if not 0 <= length <= MAX_BODY:
+                    raise ValueError
+            except ValueError:
+                self._send(400, json.dumps(api.problem(400, "Bad Request", "a body of at most "
+                           f"{MAX_BODY} bytes is expected")).encode(), "application/problem+json")
+                return
+            raw = self.rfile.read(length)
+        kind = self.headers.get("Content-Type", "")
+        query = urllib.parse.urlsplit(self.path).query
+        upstream = self.server.upstream
+        if upstream is not None:
+            status, body, answer_kind = upstream.forward(
+                self.command, self.path if self.path.startswith("/") else path,
+                raw if write else None, kind)
+            self._api_log(path, status, f"-> {upstream.base}")
+            self._send(status, body, answer_kind or TYPES[".json"])
+            return
+        if write:
+            answer = api.write(self.command, path, api.parse_body(raw, kind))
+        else:
+            answer = api.get(self.server.dev.state_dir / workspace.FIXTURES_DIR, path, query)
+        self._api_log(path, answer.status, answer.source)
+        if answer.data is None:
+            self._send(204, b"", TYPES[".json"])
+        else:
+            self._send(answer.status, json.dumps(answer.data, ensure_ascii=False).encode(),
+                       TYPES[".json"] if answer.status < 400 else "application/problem+json")
+
+    def _api_log(self, path: str, status: int, source: str) -> None:
+        line = f"{self.command} {path} {status} ({source})"
+        self.server.on_log(f"api: {line}")
+        self.server.broadcast("api", {"method": self.command, "path": path,
+                                      "status": status, "source": source})
+
     def _widget_file(self, rel: str) -> None:
         found = self._inside(self.server.dev.widget, rel)
         status = 200 if found else 404

@@ -202,6 +202,12 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
       var data = JSON.parse(event.data);
       showFindings(data.findings, data.summary);
     });
+    // The widget's calls to Kommo's API, answered by kommo dev (fixtures, defaults or --api).
+    source.addEventListener('api', function (event) {
+      var data = JSON.parse(event.data);
+      $('<li class="kp-api"/>').text('API ' + data.method + ' ' + data.path + ' → ' +
+        data.status + ' (' + data.source + ')').appendTo('#kp-log');
+    });
     window.addEventListener('beforeunload', function () { source.close(); });
   }
 
