@@ -242,13 +242,13 @@ class Upstream:
     token: str
 
     @classmethod
-    def parse(cls, url: str, token: str | None, loopback: frozenset[str]) -> Upstream:
+    def parse(cls, url: str, token: str | None) -> Upstream:
         from kommo_scaffold.catalog.accounts import is_account_host
+        from kommo_scaffold.check import hosts
 
         parts = urllib.parse.urlsplit(url.strip())
         host = (parts.hostname or "").lower()
-        stand_in = parts.scheme in ("http", "https") and host in {
-            name.strip("[]") for name in loopback}
+        stand_in = parts.scheme in ("http", "https") and hosts.loopback(host)
         if not stand_in and (parts.scheme != "https" or not is_account_host(host)):
             raise UpstreamError(f"--api takes an account URL such as https://example.kommo.com "
                                 f"(or a stand-in on 127.0.0.1), not {url[:100]!r}")

@@ -13,7 +13,7 @@ from types import FrameType
 
 from kommo_scaffold.dev import api, workspace
 from kommo_scaffold.dev.libs import PreviewLibs
-from kommo_scaffold.dev.server import LOOPBACK_NAMES, DevServer
+from kommo_scaffold.dev.server import DevServer
 from kommo_scaffold.dev.watch import Watcher
 
 DEFAULT_PORT = 9000
@@ -67,8 +67,7 @@ class DevSession:
         upstream = None
         if api_url is not None:
             try:
-                upstream = api.Upstream.parse(api_url, os.environ.get(API_TOKEN_VARIABLE),
-                                              LOOPBACK_NAMES)
+                upstream = api.Upstream.parse(api_url, os.environ.get(API_TOKEN_VARIABLE))
             except api.UpstreamError as error:
                 raise workspace.DevError(str(error)) from None
         self.make_zip = dev_zip
