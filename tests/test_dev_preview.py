@@ -447,3 +447,29 @@ def test_a_card_widget_reads_the_open_lead_from_the_preview_api(preview, make_wi
     assert page.page.inner_text("#kp-log .kp-api") == \
         "API GET /api/v4/leads/1 → 200 (fixture 1.json)"
     assert page.errors == []
+
+
+def test_twigjs_is_callable_with_kommos_registry_and_underscore_is_global(preview, make_widget):
+    """Kommo's twigjs is the twig() function (widgets call Twig({ref}) and twigjs({data}))
+    with twig.js's registry on it; underscore is a global too. Widgets use all of it."""
+    path = make_widget(locations=["lcard"])
+    _edit_render(path, """
+        var twigjs = require('twigjs');
+        $('#page_holder').append(
+          Twig({ref: '/tmpl/controls/button.twig'}).render({text: 'Go', class_name: 'b1'}),
+          twigjs({id: 'my_tpl', data: '<i class="t1">{{ n }}</i>'}).render({n: 7}),
+          $('<b class="u1"/>').text(_.escape('<x>') + _.keys({a: 1, b: 2}).join('')));
+    """)
+    page, _ = preview(path)
+    page.open()
+    assert page.calls() == [("lcard", n) for n in LIFECYCLE], page.log()
+    assert page.page.inner_text("button.b1") == "Go"
+    assert page.page.inner_text("i.t1") == "7"
+    assert page.page.inner_text("b.u1") == "&lt;x&gt;ab"
+    assert page.js("typeof Twig === 'function' && Twig === require('twigjs') && "
+                   "typeof Twig.twig === 'function' && typeof Twig.extend === 'function'")
+    # The registry is twig.js's own: what twigjs({id}) compiled is there by its id.
+    assert page.js("Twig.Templates.registry['my_tpl'].render({n: 8})") == '<i class="t1">8</i>'
+    assert page.js("'/tmpl/controls/input.twig' in Twig.Templates.registry")
+    assert page.js("window._ === require('underscore')")
+    assert page.errors == []

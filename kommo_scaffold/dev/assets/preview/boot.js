@@ -8,7 +8,7 @@
       jquery: 'libs/jquery',
       underscore: 'libs/underscore',
       moment: 'libs/moment',
-      twigjs: 'libs/twigjs',
+      'twig-npm': 'libs/twigjs',
       text: 'libs/text',
       'lib/components/base/modal': 'modal'
     }
@@ -24,7 +24,8 @@
       document.getElementById('kp-log').lastChild.textContent = message;
     }
   };
-  require(['app'], function (app) {
+  require(['underscore', 'app'], function (_, app) {
+    window._ = _;  // Kommo's page has underscore as a global too; widgets use it unrequired
     app.start();
   });
 }());
