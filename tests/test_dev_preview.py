@@ -188,6 +188,10 @@ def test_settings_modal_save_calls_on_save_and_persists(preview, make_widget):
     code = page.js("kommoPreview.widget().get_settings().widget_code")
     assert page.page.locator(f".modal.{code} .widget_settings_block "
                              "input[name=api_key]").count() == 1
+    # The field class wraps the input, as widgets' selectors expect.
+    assert page.page.locator(f".modal.{code} .widget_settings_block__input_field "
+                             "> input[name=api_key]").count() == 1
+    assert page.page.locator("input.widget_settings_block__input_field").count() == 0
     assert page.page.locator(f"#{code}_custom_content").count() == 1
     result = page.js("kommoPreview.save({api_key: 'k-1'})")
     assert result == {"saved": True, "result": True}
