@@ -174,6 +174,10 @@ def test_moving_between_areas_destroys_then_renders_and_lists_call_selected(prev
     assert [row["id"] for row in selected["selected"]] == [101, 102, 103]
     assert selected["count_selected"] == 3 and selected["summary"]["items"] == 3
     assert page.js("kommoPreview.widget().get_settings().widget_code") != "widget"
+    page.js("kommoPreview.go('culist')")
+    start = len(page.log())
+    page.js("kommoPreview.selectRows(1)")
+    assert page.calls(start) == []  # no customers.selected: the catalog documents none
     assert page.errors == []
 
 

@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from kommo_scaffold.catalog import areas
 from kommo_scaffold.dev import api, jwt, workspace
 from kommo_scaffold.dev.libs import PreviewLibs
 
@@ -157,6 +158,9 @@ class DevServer(ThreadingHTTPServer):
         return {"token": self.token, "base": f"{self.base_url}/{self.token}",
                 "project_code": self.dev.slug, "code": assigned_code(self.token),
                 "manifest": manifest, "i18n": i18n, "settings": settings,
+                # What Kommo calls when the widget is picked in a list: the catalog's word.
+                "list_callbacks": {a.code: list(a.callbacks) for a in areas.AREAS
+                                   if a.kind == "list"},
                 "findings": problems + self.findings, "summary": self.summary,
                 "libs_error": self.libs.error if self.libs else "preview libraries disabled"}
 
