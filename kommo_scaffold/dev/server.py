@@ -8,6 +8,8 @@ headers, also not to a preflight, and their POSTs need a header with the token, 
 cross-site form cannot send. Every request gets an answer: a problem of the project (a
 broken settings file, widget/ moved away) or of the server is a JSON 4xx/5xx, never a
 traceback on the console; a connection that sends nothing is closed after IDLE_TIMEOUT.
+Kommo's API paths are answered in api_route, the events stream and the crm_post proxy
+in kommo_routes.
 """
 
 from __future__ import annotations
@@ -17,9 +19,7 @@ import mimetypes
 import queue
 import re
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kommo_scaffold.catalog import areas
-from kommo_scaffold.dev import api, jwt, workspace
+from kommo_scaffold.dev import api, api_route, jwt, kommo_routes, workspace
 from kommo_scaffold.dev.libs import PreviewLibs
 
 TYPES = {".js": "text/javascript; charset=utf-8", ".json": "application/json; charset=utf-8",
@@ -307,7 +307,7 @@ class DevHandler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
         if api.is_api_path(path):
-            self._api(path)
+            api_route.serve(self, path)
             return
         widget_file = self._widget_path()
         if widget_file is not None:
@@ -325,7 +325,7 @@ class DevHandler(BaseHTTPRequestHandler):
         elif path == "/__kommo/state":
             self._json(self.server.state())
         elif path == "/__kommo/events":
-            self._events()
+            kommo_routes.events(self)
         else:
             self._not_found()
 
@@ -352,7 +352,7 @@ class DevHandler(BaseHTTPRequestHandler):
     def _post(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
         if api.is_api_path(path):
-            self._api(path)
+            api_route.serve(self, path)
             return
         if self.command != "POST":
             self._json({"error": f"{self.command} is not allowed here"}, 405)
@@ -368,7 +368,7 @@ class DevHandler(BaseHTTPRequestHandler):
             self._json({"error": str(error)}, 400)
             return
         if path == "/__kommo/proxy":
-            self._proxy(body)
+            kommo_routes.proxy(self, body)
         elif path == "/__kommo/settings":
             given = body.get("fields")
             fields: dict[str, Any] = given if isinstance(given, dict) else {}
@@ -382,55 +382,6 @@ class DevHandler(BaseHTTPRequestHandler):
             self._not_found()
 
     # ------------------------------------------------------------------ routes
-    def _api(self, path: str) -> None:
-        """Kommo's API for the widget in the preview: fixtures and defaults, or the account
-        that --api names. Writes must come from the preview page itself (a cross-site form
-        could otherwise act on that account)."""
-        write = self.command in ("POST", "PATCH")
-        site = self.headers.get("Sec-Fetch-Site")
-        origin = self.headers.get("Origin")
-        if write and ((site and site != "same-origin")
-                      or (origin and origin != self.server.base_url)):
-            self._send(403, json.dumps(api.problem(
-                403, "Forbidden", "API writes are accepted from the preview page only")).encode(),
-                "application/problem+json")
-            return
-        raw = b""
-        if write:
-            try:
-                raw = self._raw_body()
-            except ValueError as error:
-                self.close_connection = True  # what is left of the body is not a request
-                self._send(400, json.dumps(api.problem(400, "Bad Request", str(error))).encode(),
-                           "application/problem+json")
-                return
-        kind = self.headers.get("Content-Type", "")
-        query = urllib.parse.urlsplit(self.path).query
-        upstream = self.server.upstream
-        if upstream is not None:
-            status, body, answer_kind = upstream.forward(
-                self.command, self.path if self.path.startswith("/") else path,
-                raw if write else None, kind)
-            self._api_log(path, status, f"-> {upstream.base}")
-            self._send(status, body, answer_kind or TYPES[".json"])
-            return
-        if write:
-            answer = api.write(self.command, path, api.parse_body(raw, kind))
-        else:
-            answer = api.get(self.server.dev.state_dir / workspace.FIXTURES_DIR, path, query)
-        self._api_log(path, answer.status, answer.source)
-        if answer.data is None:
-            self._send(204, b"", TYPES[".json"])
-        else:
-            self._send(answer.status, json.dumps(answer.data, ensure_ascii=False).encode(),
-                       TYPES[".json"] if answer.status < 400 else "application/problem+json")
-
-    def _api_log(self, path: str, status: int, source: str) -> None:
-        line = f"{self.command} {path} {status} ({source})"
-        self.server.on_log(f"api: {line}")
-        self.server.broadcast("api", {"method": self.command, "path": path,
-                                      "status": status, "source": source})
-
     def _widget_file(self, rel: str) -> None:
         found = self._inside(self.server.dev.widget, rel)
         status = 200 if found else 404
@@ -452,55 +403,3 @@ class DevHandler(BaseHTTPRequestHandler):
             self._send(503, f"/* {message} */\n".encode(), TYPES[".js"])
             return
         self._file(found)
-
-    def _events(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        client = self.server.subscribe()
-        try:
-            self.wfile.write(b"retry: 500\n: connected\n\n")
-            self.wfile.flush()
-            while not self.server.stopping.is_set():
-                try:
-                    item = client.get(timeout=10)
-                except queue.Empty:
-                    self.wfile.write(b": ping\n\n")
-                    self.wfile.flush()
-                    continue
-                if item is None:
-                    break
-                event, payload = item
-                self.wfile.write(f"event: {event}\ndata: {payload}\n\n".encode())
-                self.wfile.flush()
-        except OSError:
-            pass  # the page went away
-        finally:
-            self.server.unsubscribe(client)
-
-    def _proxy(self, body: dict[str, Any]) -> None:
-        """crm_post: Kommo's page posts through its own server to avoid CORS; so do we."""
-        url = str(body.get("url") or "")
-        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-            self._json({"error": f"crm_post needs an http(s) URL, not {url[:80]!r}"}, 400)
-            return
-        data = body.get("data")
-        encoded = urllib.parse.urlencode(data, doseq=True).encode() \
-            if isinstance(data, dict) else str(data or "").encode()
-        request = urllib.request.Request(url, data=encoded, method="POST", headers={
-            "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"})
-        try:
-            with urllib.request.urlopen(request, timeout=15) as answer:
-                status, text = answer.status, answer.read(MAX_BODY).decode("utf-8", "replace")
-                kind = answer.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as error:
-            status, text = error.code, error.read(MAX_BODY).decode("utf-8", "replace")
-            kind = error.headers.get("Content-Type", "")
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            self._json({"error": f"crm_post to {url} failed: {error}"}, 502)
-            return
-        self.server.on_log(f"crm_post {url} -> {status}")
-        self._json({"status": status, "body": text, "content_type": kind})
