@@ -360,6 +360,11 @@ def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widge
                        "typeof kommoPreview.widget().langs === 'object'")
         assert page.js("window.APP === window.AMOCRM && APP.constant('account').subdomain")
         assert page.js("kommoPreview.widget().system().area") == "lcard"
+        assert page.js("[AMOCRM.widgets.system.area, AMOCRM.widgets.system.amouser, "
+                       "AMOCRM.widgets.system.subdomain, AMOCRM.widgets.system.amouser_id]") == \
+            ["lcard", "dev@example.com", "preview", 2000001]
+        assert page.js("AMOCRM.constant('card_id')") == page.js("APP.data.current_card.id") == 1
+        assert page.js("typeof AMOCRM.constant('user').personal_mobile") == "string"
         url = f"{backend}/me"
         page.js("url => Promise.resolve(kommoPreview.widget().$authorizedAjax({url: url}))",
                 url)
@@ -370,6 +375,8 @@ def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widge
         assert base64.urlsafe_b64decode(signature + "==") == hmac.new(
             secret.encode(), signed.encode(), hashlib.sha256).digest()
         page.js("kommoPreview.go('digital_pipeline')")
+        assert page.js("[AMOCRM.constant('card_id'), AMOCRM.widgets.system.area]") == \
+            [0, "digital_pipeline"]
         warnings = page.js("kommoPreview.warnings")
         assert any("no.such.key" in w for w in warnings), warnings
         assert any("callbacks.dpSettings is missing" in w for w in warnings), warnings

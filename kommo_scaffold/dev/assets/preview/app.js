@@ -156,7 +156,6 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
       $('#page_holder').off();
       current = area;
       system.area = area === 'card_sdk' ? cardArea() : area;
-      window.APP.widgets.system.area = system.area;
       $('#kp-area').val(area);
       shell = shells.build(area, {state: state, label: label, cardArea: cardArea()});
       window.APP.data.current_card = shell.isCard() ? {id: 1, element_type: 2, model: {
