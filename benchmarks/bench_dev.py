@@ -3,7 +3,9 @@
 Targets: `kommo dev` answers (the widget's script.js is served) in under 1 s after start; a
 saved change reaches an open page as a `reload` server-sent event within 200 ms; the preview
 of a generated all-areas widget is ready (every callback of its first area logged) in under
-1 s, with the preview's libraries already in the cache (the first run installs them once).
+1 s, with the preview's libraries already in the cache (the first run installs them once);
+the preview answers an API fixture in under 20 ms; a card widget that reads the open lead
+through /api/v4 shows it under 1 s after the page is opened.
 Runs in a throwaway HOME and cache.
 
     python benchmarks/bench_dev.py [--runs N]
@@ -25,7 +27,8 @@ import threading
 import time
 from pathlib import Path
 
-TARGETS = {"ready": 1.0, "reload event": 0.2, "preview all areas": 1.0}
+TARGETS = {"ready": 1.0, "reload event": 0.2, "preview all areas": 1.0, "API fixture": 0.02,
+           "open lead shown": 1.0}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 
@@ -133,6 +136,47 @@ def time_preview(session: object, runs: int) -> list[float]:
     return results
 
 
+def time_api_fixture(session: object, runs: int) -> list[float]:
+    from kommo_scaffold.dev.session import DevSession
+
+    assert isinstance(session, DevSession)
+    results = []
+    conn = http.client.HTTPConnection("127.0.0.1", session.server.port, timeout=5)
+    for _ in range(runs * 20):
+        start = time.perf_counter()
+        conn.request("GET", "/api/v4/leads/1?with=contacts")
+        answer = conn.getresponse()
+        answer.read()
+        results.append(time.perf_counter() - start)
+        assert answer.status == 200
+    conn.close()
+    return results
+
+
+def time_open_lead(session: object, runs: int) -> list[float]:
+    """From opening the preview to the lead's name, read by the widget from /api/v4, on the
+    page (the project's render() has the fetch, see main())."""
+    from playwright.sync_api import sync_playwright
+
+    from kommo_scaffold.dev.session import DevSession
+
+    assert isinstance(session, DevSession)
+    results = []
+    with sync_playwright() as manager:
+        browser = manager.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            url = f"{session.server.base_url}/preview/?area=lcard"
+            for _ in range(runs + 1):
+                start = time.perf_counter()
+                page.goto(url)
+                page.wait_for_selector(".bench-lead")
+                results.append(time.perf_counter() - start)
+        finally:
+            browser.close()
+    return results[1:]  # the first load warms Chromium's own caches
+
+
 def report(name: str, samples: list[float]) -> bool:
     median = statistics.median(samples)
     ok = median < TARGETS[name]
@@ -173,6 +217,21 @@ def main() -> int:
             session.watcher.watching.wait(10)
             ok &= report("reload event", time_reload(session, project, args.runs))
             ok &= report("preview all areas", time_preview(session, args.runs))
+            ok &= report("API fixture", time_api_fixture(session, args.runs))
+        finally:
+            session.stop()
+        fixtures = project / ".kommo" / "fixtures" / "api" / "v4" / "leads"
+        fixtures.mkdir(parents=True)
+        (fixtures / "1.json").write_text('{"id": 1, "name": "Bench deal"}', "utf-8")
+        script = project / "widget" / "script.js"
+        script.write_text(script.read_text("utf-8").replace(
+            "render: function () {", "render: function () {\n        $.getJSON('/api/v4/leads/' "
+            "+ APP.data.current_card.id).then(function (lead) {\n          $('#page_holder')"
+            ".append($('<p class=\"bench-lead\"/>').text(lead.name));\n        });", 1), "utf-8")
+        session = DevSession(project, free_port(), echo=lambda line: None)
+        session.start()
+        try:
+            ok &= report("open lead shown", time_open_lead(session, args.runs))
         finally:
             session.stop()
     return 0 if ok else 1

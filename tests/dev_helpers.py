@@ -23,11 +23,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def dev_session(project: Path, preview_libs: bool = False, port: int | None = None,
-                dev_zip: bool = True) -> Iterator[tuple[DevSession, list[str]]]:
+                dev_zip: bool = True, api_url: str | None = None,
+                ) -> Iterator[tuple[DevSession, list[str]]]:
     """A started DevSession on a free port; stopped whatever happens."""
     lines: list[str] = []
     session = DevSession(project, port or free_port(), echo=lines.append,
-                         preview_libs=preview_libs, dev_zip=dev_zip)
+                         preview_libs=preview_libs, dev_zip=dev_zip, api_url=api_url)
     session.start()
     try:
         assert session.watcher.watching.wait(10), "the watcher did not start"

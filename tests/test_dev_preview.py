@@ -177,6 +177,10 @@ def test_moving_between_areas_destroys_then_renders_and_lists_call_selected(prev
     assert [row["id"] for row in selected["selected"]] == [101, 102, 103]
     assert selected["count_selected"] == 3 and selected["summary"]["items"] == 3
     assert page.js("kommoPreview.widget().get_settings().widget_code") != "widget"
+    page.js("kommoPreview.go('culist')")
+    start = len(page.log())
+    page.js("kommoPreview.selectRows(1)")
+    assert page.calls(start) == []  # no customers.selected: the catalog documents none
     assert page.errors == []
 
 
@@ -191,6 +195,10 @@ def test_settings_modal_save_calls_on_save_and_persists(preview, make_widget):
     code = page.js("kommoPreview.widget().get_settings().widget_code")
     assert page.page.locator(f".modal.{code} .widget_settings_block "
                              "input[name=api_key]").count() == 1
+    # The field class wraps the input, as widgets' selectors expect.
+    assert page.page.locator(f".modal.{code} .widget_settings_block__input_field "
+                             "> input[name=api_key]").count() == 1
+    assert page.page.locator("input.widget_settings_block__input_field").count() == 0
     assert page.page.locator(f"#{code}_custom_content").count() == 1
     result = page.js("kommoPreview.save({api_key: 'k-1'})")
     assert result == {"saved": True, "result": True}
@@ -352,6 +360,11 @@ def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widge
                        "typeof kommoPreview.widget().langs === 'object'")
         assert page.js("window.APP === window.AMOCRM && APP.constant('account').subdomain")
         assert page.js("kommoPreview.widget().system().area") == "lcard"
+        assert page.js("[AMOCRM.widgets.system.area, AMOCRM.widgets.system.amouser, "
+                       "AMOCRM.widgets.system.subdomain, AMOCRM.widgets.system.amouser_id]") == \
+            ["lcard", "dev@example.com", "preview", 2000001]
+        assert page.js("AMOCRM.constant('card_id')") == page.js("APP.data.current_card.id") == 1
+        assert page.js("typeof AMOCRM.constant('user').personal_mobile") == "string"
         url = f"{backend}/me"
         page.js("url => Promise.resolve(kommoPreview.widget().$authorizedAjax({url: url}))",
                 url)
@@ -362,6 +375,8 @@ def test_widget_members_globals_authorized_ajax_and_warnings(preview, make_widge
         assert base64.urlsafe_b64decode(signature + "==") == hmac.new(
             secret.encode(), signed.encode(), hashlib.sha256).digest()
         page.js("kommoPreview.go('digital_pipeline')")
+        assert page.js("[AMOCRM.constant('card_id'), AMOCRM.widgets.system.area]") == \
+            [0, "digital_pipeline"]
         warnings = page.js("kommoPreview.warnings")
         assert any("no.such.key" in w for w in warnings), warnings
         assert any("callbacks.dpSettings is missing" in w for w in warnings), warnings
@@ -422,6 +437,59 @@ def test_lang_parameter_picks_the_locale(preview, make_widget):
     assert page.js("APP.lang_id") == "ru"
     assert page.js("kommoPreview.widget().i18n('widget.name')") == ru["widget"]["name"]
     assert page.calls() == [("lcard", n) for n in LIFECYCLE]
+    assert page.errors == []
+
+
+def test_a_card_widget_reads_the_open_lead_from_the_preview_api(preview, make_widget):
+    """The commonest feature, offline: read the open card's lead through /api/v4 and show
+    it; the project's fixture for that lead is what the widget gets, and the call appears in
+    the preview's log."""
+    path = make_widget(locations=["lcard"])
+    fixtures = path / ".kommo" / "fixtures" / "api" / "v4" / "leads"
+    fixtures.mkdir(parents=True)
+    (fixtures / "1.json").write_text(json.dumps(
+        {"id": 1, "name": "Fixture deal", "price": 4200,
+         "_embedded": {"contacts": [{"id": 1, "is_main": True}]}}), "utf-8")
+    _edit_render(path, """
+        var card = APP.data.current_card;
+        $.getJSON('/api/v4/leads/' + card.id + '?with=contacts').then(function (lead) {
+          $('#page_holder').append($('<p class="lead-name"/>').text(lead.name + ': ' +
+                                                                    lead.price));
+        });
+    """)
+    page, _ = preview(path)
+    page.open()
+    page.page.wait_for_selector(".lead-name")
+    assert page.page.inner_text(".lead-name") == "Fixture deal: 4200"
+    page.page.wait_for_selector("#kp-log .kp-api")
+    assert page.page.inner_text("#kp-log .kp-api") == \
+        "API GET /api/v4/leads/1 → 200 (fixture 1.json)"
+    assert page.errors == []
+
+
+def test_twigjs_is_callable_with_kommos_registry_and_underscore_is_global(preview, make_widget):
+    """Kommo's twigjs is the twig() function (widgets call Twig({ref}) and twigjs({data}))
+    with twig.js's registry on it; underscore is a global too. Widgets use all of it."""
+    path = make_widget(locations=["lcard"])
+    _edit_render(path, """
+        var twigjs = require('twigjs');
+        $('#page_holder').append(
+          Twig({ref: '/tmpl/controls/button.twig'}).render({text: 'Go', class_name: 'b1'}),
+          twigjs({id: 'my_tpl', data: '<i class="t1">{{ n }}</i>'}).render({n: 7}),
+          $('<b class="u1"/>').text(_.escape('<x>') + _.keys({a: 1, b: 2}).join('')));
+    """)
+    page, _ = preview(path)
+    page.open()
+    assert page.calls() == [("lcard", n) for n in LIFECYCLE], page.log()
+    assert page.page.inner_text("button.b1") == "Go"
+    assert page.page.inner_text("i.t1") == "7"
+    assert page.page.inner_text("b.u1") == "&lt;x&gt;ab"
+    assert page.js("typeof Twig === 'function' && Twig === require('twigjs') && "
+                   "typeof Twig.twig === 'function' && typeof Twig.extend === 'function'")
+    # The registry is twig.js's own: what twigjs({id}) compiled is there by its id.
+    assert page.js("Twig.Templates.registry['my_tpl'].render({n: 8})") == '<i class="t1">8</i>'
+    assert page.js("'/tmpl/controls/input.twig' in Twig.Templates.registry")
+    assert page.js("window._ === require('underscore')")
     assert page.errors == []
 
 

@@ -157,3 +157,54 @@ def test_add_area_adds_its_tests_and_keeps_the_developers(make_widget):
     assert status == 0 and not failed, out
     assert {"my own check", "another of mine", "digital_pipeline: dpSettings() returns true",
             "llist: leads.selected handles both list_selected() shapes"} <= set(passed)
+
+
+def _split(project: Path, deps: str, use: str) -> None:
+    """script.js asks for DEPS (after jquery) and runs USE in render()."""
+    script = project / "widget" / "script.js"
+    _replace(script, "define(['jquery'], function ($) {",
+             f"define(['jquery', {deps}], function ($, format, card) {{")
+    _inject(script, "render", use)
+
+
+def test_generated_tests_load_relative_modules_and_text_templates(all_areas, tmp_path):
+    """A widget split into files (a helper module that needs its own relative module, a Twig
+    template through text!, a query string) passes its generated tests, and the helper
+    really runs: a broken helper fails render()."""
+    project = tmp_path / "widget"
+    shutil.copytree(all_areas, project, ignore=shutil.ignore_patterns(".git"))
+    lib = project / "widget" / "lib"
+    lib.mkdir()
+    (lib / "units.js").write_text("define({suffix: '!'});\n", "utf-8")
+    (lib / "format.js").write_text(
+        "define(['./units'], function (units) {\n"
+        "  return function (name) { return name.toUpperCase() + units.suffix; };\n"
+        "});\n", "utf-8")
+    (project / "widget" / "templates").mkdir()
+    (project / "widget" / "templates" / "card.twig").write_text(
+        "<div>{{ name }}</div>\n", "utf-8")
+    _split(project, "'./lib/format.js?v=2', 'text!./templates/card.twig'",
+           "if (format('ok') !== 'OK!' || card.indexOf('{{ name }}') === -1) {\n"
+           "  throw new Error('split modules were not loaded');\n}")
+    status, passed, failed, out = node_test(project)
+    assert status == 0 and not failed, out
+    assert "lcard: render, init and bind_actions return true" in passed
+
+    (lib / "units.js").write_text("define({suffix: '?'});\n", "utf-8")
+    status, _, failed, out = node_test(project)
+    assert status != 0 and "lcard: render, init and bind_actions return true" in failed, out
+
+
+@pytest.mark.parametrize(("dep", "message"), [
+    ("'./lib/missing.js'", "module ./lib/missing.js is not in widget/"),
+    ("'text!./templates/none.twig'", "module ./templates/none.twig is not in widget/"),
+    ("'../package.json'", "module ../package.json is outside widget/"),
+])
+def test_generated_tests_name_a_module_the_widget_lacks(all_areas, tmp_path, dep, message):
+    project = tmp_path / "widget"
+    shutil.copytree(all_areas, project, ignore=shutil.ignore_patterns(".git"))
+    _split(project, dep, "")
+    status, _, failed, out = node_test(project)
+    assert status != 0 and "script.js defines exactly one AMD module that builds the widget" \
+        in failed, out
+    assert message in out

@@ -175,3 +175,37 @@ def test_plain_copier_update_is_the_equivalent(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert manifest(project)["dp"]["webhook_url"] == "https://new.example/dp"
     assert USER_LINE in (project / "widget" / "script.js").read_text("utf-8")
+
+
+def test_a_new_locale_gets_every_key_the_project_has(tmp_path: Path) -> None:
+    """`kommo set locales=[...]` seeds the new locale with the user's own keys (the texts of
+    the project's first locale), keeps the template's translated labels, and leaves the
+    existing locales as they were: check then finds no missing key."""
+    project = make(tmp_path / "w", locales=["es", "en"])
+    i18n = project / "widget" / "i18n"
+    for code, text in (("es", "Hola"), ("en", "Hello")):
+        data = json.loads((i18n / f"{code}.json").read_text("utf-8"))
+        data["ui"]["greeting"] = text
+        data["mine"] = {"deep": {"er": f"{text} again"}}
+        (i18n / f"{code}.json").write_text(json.dumps(data, indent=2, ensure_ascii=False)
+                                           + "\n", "utf-8")
+    user_git(project, "commit", "-qam", "my texts")
+    before = {code: (i18n / f"{code}.json").read_bytes() for code in ("es", "en")}
+    template_pt = json.loads((rendered(tmp_path / "pt-only", {
+        "locations": BACKEND, "backend_url": "https://old.example/kommo/",
+        "locales": ["pt"]}) / "widget" / "i18n" / "pt.json").read_text("utf-8"))
+
+    done = run_cli("set", "locales=[es, en, pt]", "-C", str(project))
+    assert done.returncode == 0, done.stderr
+    pt_text = (i18n / "pt.json").read_text("utf-8")
+    pt = json.loads(pt_text)
+    first = recorded(project)["locales"][0]  # copier keeps the choices' order: en
+    text = {"es": "Hola", "en": "Hello"}[first]
+    assert pt["ui"]["greeting"] == text and pt["mine"] == {"deep": {"er": f"{text} again"}}
+    assert pt["ui"]["selected"] == template_pt["ui"]["selected"]  # translated, not Spanish
+    assert pt["dp"] == template_pt["dp"]
+    assert pt_text.endswith("}\n")
+    assert {code: (i18n / f"{code}.json").read_bytes() for code in ("es", "en")} == before
+    checked = run_cli("check", str(project))
+    assert "KS4" not in checked.stdout, checked.stdout  # no i18n finding
+    assert checked.returncode == 0, checked.stdout

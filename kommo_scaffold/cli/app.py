@@ -377,13 +377,17 @@ def dev_command(
     port: Annotated[int, typer.Option("--port", min=1, max=65535,
                                       help="Port on 127.0.0.1.")] = 9000,
     project: ProjectOption = Path("."),
+    api: Annotated[str | None, typer.Option(
+        "--api", metavar="URL",
+        help="Forward the preview's API calls to this account (https://SUBDOMAIN.kommo.com), "
+             "with the long-lived token in KOMMO_API_TOKEN.")] = None,
 ) -> None:
     """Serve the widget to a Kommo tab and a local preview; reload on every save."""
 
     def action() -> None:
         from kommo_scaffold.dev import session
 
-        session.run(project, port, echo=typer.echo)
+        session.run(project, port, echo=typer.echo, api_url=api)
 
     run(action)
 

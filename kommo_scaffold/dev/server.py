@@ -8,6 +8,8 @@ headers, also not to a preflight, and their POSTs need a header with the token, 
 cross-site form cannot send. Every request gets an answer: a problem of the project (a
 broken settings file, widget/ moved away) or of the server is a JSON 4xx/5xx, never a
 traceback on the console; a connection that sends nothing is closed after IDLE_TIMEOUT.
+Kommo's API paths are answered in api_route, the events stream and the crm_post proxy
+in kommo_routes.
 """
 
 from __future__ import annotations
@@ -17,9 +19,7 @@ import mimetypes
 import queue
 import re
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +27,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold.dev import jwt, workspace
+from kommo_scaffold.catalog import areas
+from kommo_scaffold.dev import api, api_route, jwt, kommo_routes, workspace
 from kommo_scaffold.dev.libs import PreviewLibs
 
 TYPES = {".js": "text/javascript; charset=utf-8", ".json": "application/json; charset=utf-8",
@@ -73,9 +74,11 @@ class DevServer(ThreadingHTTPServer):
 
     def __init__(self, dev: workspace.DevProject, token: str, port: int,
                  libs: PreviewLibs | None = None,
-                 on_log: Callable[[str], None] | None = None) -> None:
+                 on_log: Callable[[str], None] | None = None,
+                 upstream: api.Upstream | None = None) -> None:
         super().__init__(("127.0.0.1", port), DevHandler)
         self.dev = dev
+        self.upstream = upstream
         self.token = token
         self.libs = libs
         self.on_log = on_log or (lambda line: None)
@@ -155,6 +158,9 @@ class DevServer(ThreadingHTTPServer):
         return {"token": self.token, "base": f"{self.base_url}/{self.token}",
                 "project_code": self.dev.slug, "code": assigned_code(self.token),
                 "manifest": manifest, "i18n": i18n, "settings": settings,
+                # What Kommo calls when the widget is picked in a list: the catalog's word.
+                "list_callbacks": {a.code: list(a.callbacks) for a in areas.AREAS
+                                   if a.kind == "list"},
                 "findings": problems + self.findings, "summary": self.summary,
                 "libs_error": self.libs.error if self.libs else "preview libraries disabled"}
 
@@ -175,6 +181,9 @@ def _problem(file: str, message: str) -> dict[str, Any]:
 class DevHandler(BaseHTTPRequestHandler):
     server: DevServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm the body then waits for
+    # the client's delayed ACK of the headers (about 40 ms on Linux) on a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # requests worth a line are logged by _widget_file
@@ -283,6 +292,9 @@ class DevHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._guarded(self._post)
 
+    def do_PATCH(self) -> None:
+        self._guarded(self._post)
+
     def _options(self) -> None:
         # A preflight gets CORS for the widget's files only (docs/dev-loop.md).
         self.send_response(HTTPStatus.NO_CONTENT)
@@ -294,6 +306,9 @@ class DevHandler(BaseHTTPRequestHandler):
 
     def _get(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
+        if api.is_api_path(path):
+            api_route.serve(self, path)
+            return
         widget_file = self._widget_path()
         if widget_file is not None:
             self._widget_file(widget_file)
@@ -310,13 +325,13 @@ class DevHandler(BaseHTTPRequestHandler):
         elif path == "/__kommo/state":
             self._json(self.server.state())
         elif path == "/__kommo/events":
-            self._events()
+            kommo_routes.events(self)
         else:
             self._not_found()
 
-    def _body(self) -> dict[str, Any]:
-        """The request's JSON object; ValueError (a 400) for anything else. The length must
-        be given in decimal: without it the body would be read until the client closes."""
+    def _raw_body(self) -> bytes:
+        """The request's body; ValueError (a 400) where it cannot be read safely. The length
+        must be given in decimal: without it the body would be read until the client closes."""
         if self.headers.get("Transfer-Encoding"):
             raise ValueError("Transfer-Encoding is not supported: send a Content-Length")
         given = (self.headers.get("Content-Length") or "").strip()
@@ -325,13 +340,23 @@ class DevHandler(BaseHTTPRequestHandler):
         length = int(given)
         if length > MAX_BODY:
             raise ValueError("body too large")
-        body = json.loads(self.rfile.read(length) or b"{}")
+        return self.rfile.read(length)
+
+    def _body(self) -> dict[str, Any]:
+        """The request's JSON object; ValueError (a 400) for anything else."""
+        body = json.loads(self._raw_body() or b"{}")
         if not isinstance(body, dict):
             raise ValueError("a JSON object is expected")
         return body
 
     def _post(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
+        if api.is_api_path(path):
+            api_route.serve(self, path)
+            return
+        if self.command != "POST":
+            self._json({"error": f"{self.command} is not allowed here"}, 405)
+            return
         if self.headers.get(PREVIEW_HEADER) != self.server.token:
             self.close_connection = True  # the body is not read
             self._json({"error": f"missing {PREVIEW_HEADER} header"}, 403)
@@ -343,7 +368,7 @@ class DevHandler(BaseHTTPRequestHandler):
             self._json({"error": str(error)}, 400)
             return
         if path == "/__kommo/proxy":
-            self._proxy(body)
+            kommo_routes.proxy(self, body)
         elif path == "/__kommo/settings":
             given = body.get("fields")
             fields: dict[str, Any] = given if isinstance(given, dict) else {}
@@ -378,55 +403,3 @@ class DevHandler(BaseHTTPRequestHandler):
             self._send(503, f"/* {message} */\n".encode(), TYPES[".js"])
             return
         self._file(found)
-
-    def _events(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        client = self.server.subscribe()
-        try:
-            self.wfile.write(b"retry: 500\n: connected\n\n")
-            self.wfile.flush()
-            while not self.server.stopping.is_set():
-                try:
-                    item = client.get(timeout=10)
-                except queue.Empty:
-                    self.wfile.write(b": ping\n\n")
-                    self.wfile.flush()
-                    continue
-                if item is None:
-                    break
-                event, payload = item
-                self.wfile.write(f"event: {event}\ndata: {payload}\n\n".encode())
-                self.wfile.flush()
-        except OSError:
-            pass  # the page went away
-        finally:
-            self.server.unsubscribe(client)
-
-    def _proxy(self, body: dict[str, Any]) -> None:
-        """crm_post: Kommo's page posts through its own server to avoid CORS; so do we."""
-        url = str(body.get("url") or "")
-        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-            self._json({"error": f"crm_post needs an http(s) URL, not {url[:80]!r}"}, 400)
-            return
-        data = body.get("data")
-        encoded = urllib.parse.urlencode(data, doseq=True).encode() \
-            if isinstance(data, dict) else str(data or "").encode()
-        request = urllib.request.Request(url, data=encoded, method="POST", headers={
-            "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"})
-        try:
-            with urllib.request.urlopen(request, timeout=15) as answer:
-                status, text = answer.status, answer.read(MAX_BODY).decode("utf-8", "replace")
-                kind = answer.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as error:
-            status, text = error.code, error.read(MAX_BODY).decode("utf-8", "replace")
-            kind = error.headers.get("Content-Type", "")
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            self._json({"error": f"crm_post to {url} failed: {error}"}, 502)
-            return
-        self.server.on_log(f"crm_post {url} -> {status}")
-        self._json({"status": status, "body": text, "content_type": kind})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import socket
 import threading
@@ -10,12 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from kommo_scaffold.dev import workspace
+from kommo_scaffold.dev import api, workspace
 from kommo_scaffold.dev.libs import PreviewLibs
 from kommo_scaffold.dev.server import DevServer
 from kommo_scaffold.dev.watch import Watcher
 
 DEFAULT_PORT = 9000
+# `kommo dev --api URL` reads the account's long-lived token here, never from the command line
+# (where other users of the machine could see it in the process list).
+API_TOKEN_VARIABLE = "KOMMO_API_TOKEN"
 
 
 def free_port(after: int) -> int:
@@ -58,15 +62,22 @@ class DevSession:
 
     def __init__(self, start: Path, port: int = DEFAULT_PORT,
                  echo: Callable[[str], None] = print, preview_libs: bool = True,
-                 dev_zip: bool = True) -> None:
+                 dev_zip: bool = True, api_url: str | None = None) -> None:
         self.dev = workspace.find_project(start)
+        upstream = None
+        if api_url is not None:
+            try:
+                upstream = api.Upstream.parse(api_url, os.environ.get(API_TOKEN_VARIABLE))
+            except api.UpstreamError as error:
+                raise workspace.DevError(str(error)) from None
         self.make_zip = dev_zip
         self.token = workspace.token(self.dev)
         workspace.dev_settings(self.dev)
         self.echo = echo
         self.libs = PreviewLibs() if preview_libs else None
         try:
-            self.server = DevServer(self.dev, self.token, port, self.libs, on_log=echo)
+            self.server = DevServer(self.dev, self.token, port, self.libs, on_log=echo,
+                                   upstream=upstream)
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
                 raise workspace.DevError(f"port {port} is in use; try kommo dev --port "
@@ -137,13 +148,14 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
                      if hasattr(signal, name))
 
 
-def run(start: Path, port: int, echo: Callable[[str], None] = print) -> None:
+def run(start: Path, port: int, echo: Callable[[str], None] = print,
+        api_url: str | None = None) -> None:
     """`kommo dev`: run until Ctrl-C (or SIGTERM/SIGHUP), then stop cleanly (exit status 0).
 
     The handlers are installed unconditionally: a process started with SIGINT ignored (as
     shells start background jobs) still stops on an explicit SIGINT, like other dev servers.
     """
-    session = DevSession(start, port, echo)
+    session = DevSession(start, port, echo, api_url=api_url)
     stopping = threading.Event()
 
     def on_stop(signum: int, frame: FrameType | None) -> None:

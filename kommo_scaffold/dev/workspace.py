@@ -1,8 +1,9 @@
 """The widget project `kommo dev` serves: its folders, dev key, token and dev settings.
 
 Everything `kommo dev` keeps lives in ``.kommo/`` at the project root. That folder carries
-its own ``.gitignore`` ("*"), so it stays out of git whatever the project's ignore rules say:
-the token guards the served code from other websites and the dev settings may hold secrets.
+its own ``.gitignore``, so it stays out of git whatever the project's ignore rules say (the
+token guards the served code from other websites and the dev settings may hold secrets),
+except ``.kommo/fixtures/``: the preview's API answers, which are the project's to commit.
 """
 
 from __future__ import annotations
@@ -108,13 +109,21 @@ def _slug(root: Path) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", root.name.lower()).strip("_") or "widget"
 
 
+# The token and the dev settings (which may hold secrets) stay out of git whatever the
+# project's own ignore rules say; API fixtures are the project's, to commit.
+IGNORE = ("# kommo dev's local state: never commit it (fixtures/ excepted: those are yours)\n"
+          "*\n!/fixtures/\n!/fixtures/**\n")
+_OLD_IGNORE = "# kommo dev's local state: never commit it\n*\n"
+FIXTURES_DIR = "fixtures"
+
+
 def _ensure_state_dir(project: DevProject) -> Path:
     folder = project.state_dir
     try:
         folder.mkdir(exist_ok=True)
         ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# kommo dev's local state: never commit it\n*\n", "utf-8")
+        if not ignore.exists() or ignore.read_text("utf-8", "replace") == _OLD_IGNORE:
+            ignore.write_text(IGNORE, "utf-8")
     except OSError as error:
         raise DevError(f"cannot write {folder}: {error.strerror or error}") from None
     return folder

@@ -25,7 +25,7 @@ from kommo_scaffold.errors import ConflictError, ScaffoldError, UsageError
 from kommo_scaffold.plumbing import interrupt, lock
 from kommo_scaffold.plumbing.gitutil import git, status_lines
 from kommo_scaffold.plumbing.transaction import Changes, Snapshot
-from kommo_scaffold.scaffold import answers, logos
+from kommo_scaffold.scaffold import answers, locales, logos
 from kommo_scaffold.scaffold.generate import images_dir
 from kommo_scaffold.scaffold.update_result import UpdateResult
 
@@ -190,6 +190,7 @@ def _update_copy(project: _Project, snap: Snapshot, data: dict[str, Any], vcs_re
     changes = snap.changes()
     recorded = answers.read_project_answers(snap.copy)
     _personalise_new_logos(snap.copy, changes.created, str(recorded.get("widget_code", "")))
+    locales.seed_new_locales(snap.copy, changes.created, list(recorded.get("locales") or []))
     edited = _edited_among(project, snap, changes.deleted)
     if edited and confirm is not None and not confirm(edited):
         raise ScaffoldError("Nothing deleted or changed: the project is unchanged")

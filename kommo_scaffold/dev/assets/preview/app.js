@@ -156,7 +156,6 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
       $('#page_holder').off();
       current = area;
       system.area = area === 'card_sdk' ? cardArea() : area;
-      window.APP.widgets.system.area = system.area;
       $('#kp-area').val(area);
       shell = shells.build(area, {state: state, label: label, cardArea: cardArea()});
       window.APP.data.current_card = shell.isCard() ? {id: 1, element_type: 2, model: {
@@ -201,6 +200,12 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
     source.addEventListener('check', function (event) {
       var data = JSON.parse(event.data);
       showFindings(data.findings, data.summary);
+    });
+    // The widget's calls to Kommo's API, answered by kommo dev (fixtures, defaults or --api).
+    source.addEventListener('api', function (event) {
+      var data = JSON.parse(event.data);
+      $('<li class="kp-api"/>').text('API ' + data.method + ' ' + data.path + ' → ' +
+        data.status + ' (' + data.source + ')').appendTo('#kp-log');
     });
     window.addEventListener('beforeunload', function () { source.close(); });
   }

@@ -84,7 +84,11 @@ define(['jquery', 'shells'], function ($, shells) {
       $('#page_holder .kp-more-menu').hide();
       $('#kp-overlay').show();
       api.shell().panel();
-      return api.call(area, shells.LISTS[area] + '.selected', []);
+      // Only the callbacks the area catalog documents for this list (none for culist).
+      var names = (api.state().list_callbacks || {})[area] || [];
+      return names.reduce(function (done, name) {
+        return done.then(function () { return api.call(area, name, []); });
+      }, Promise.resolve({}));
     }
 
     function openSalesbot(area) {

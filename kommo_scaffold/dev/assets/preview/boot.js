@@ -15,7 +15,7 @@
       jquery: 'libs/jquery',
       underscore: 'libs/underscore',
       moment: 'libs/moment',
-      twigjs: 'libs/twigjs',
+      'twig-npm': 'libs/twigjs',
       text: 'libs/text',
       'lib/components/base/modal': 'modal'
     }
@@ -32,7 +32,8 @@
       preview.settleReady(Promise.reject(new Error(message)));
     }
   };
-  require(['app'], function (app) {
+  require(['underscore', 'app'], function (_, app) {
+    window._ = _;  // Kommo's page has underscore as a global too; widgets use it unrequired
     app.start();
   });
 }());

@@ -67,9 +67,11 @@ define(['jquery'], function ($) {
                                    'data-user': '2000001',
                                    value: (values[name] || {})['2000001'] || ''}));
       } else {
-        $field.append(el('input', {type: type === 'pass' ? 'password' : 'text', name: name,
-                                   'class': 'widget_settings_block__input_field',
-                                   value: values[name] || ''}));
+        // Kommo's .widget_settings_block__input_field wraps the input: widgets query
+        // '.widget_settings_block__input_field input'.
+        $field.append(el('div', {'class': 'widget_settings_block__input_field'}).append(
+          el('input', {type: type === 'pass' ? 'password' : 'text', name: name,
+                       'class': 'text-input', value: values[name] || ''})));
       }
       $controls.append($field);
     });
@@ -108,8 +110,8 @@ define(['jquery'], function ($) {
       $.each((manifest.dp || {}).settings || {}, function (name, spec) {
         $fields.append(el('div', {'class': 'widget_settings_block__item_field'}).append(
           el('div', {'class': 'widget_settings_block__title_field'}, ctx.label(spec.name)),
-          el('input', {type: 'text', name: name,
-                       'class': 'widget_settings_block__input_field'})));
+          el('div', {'class': 'widget_settings_block__input_field'}).append(
+            el('input', {type: 'text', name: name, 'class': 'text-input'}))));
       });
       $root = el('div', {'class': 'digital-pipeline kp-dp'}).append(
         el('div', {'class': 'digital-pipeline__action', 'data-action': 'send_widget_hook'})

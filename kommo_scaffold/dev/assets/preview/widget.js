@@ -196,7 +196,8 @@ define(['jquery', 'twigjs', 'controls'], function ($, Twig, controls) {
   function globals(ctx) {
     var state = ctx.state;
     var constants = {
-      user: {id: 2000001, name: 'Developer', login: 'dev@example.com'},
+      user: {id: 2000001, name: 'Developer', login: 'dev@example.com',
+             personal_mobile: '+10000000000'},
       user_rights: {is_admin: 'Y'},
       account: {id: 1000001, subdomain: 'preview', timezone: 'UTC', cf: {},
                 products: {catalog_id: 0}},
@@ -212,6 +213,9 @@ define(['jquery', 'twigjs', 'controls'], function ($, Twig, controls) {
           ctx.warn('APP.constant("' + key + '", value) changes Kommo data: public widgets ' +
                    'must not');
           constants[key] = value;
+        }
+        if (key === 'card_id') {  // the open card's id, 0 outside cards
+          return APP.data.current_card ? APP.data.current_card.id : 0;
         }
         return constants[key];
       },
@@ -232,7 +236,7 @@ define(['jquery', 'twigjs', 'controls'], function ($, Twig, controls) {
           ctx.warn('APP.addNotificationCallback needs widget.init_once: true in manifest.json');
         }
       },
-      widgets: {system: {area: ''}, list: widgets},
+      widgets: {system: ctx.system, list: widgets},  // the same object as self.system()
       cf_types: {text: 1, numeric: 2, checkbox: 3, select: 4, multiselect: 5, date: 6, url: 7},
       element_types: {contacts: 1, leads: 2, companies: 3, tasks: 4, customers: 12}
     };

@@ -63,7 +63,32 @@ function i18nKeysUsed(source) {
   return [...keys].sort();
 }
 
-// Loads script.js. options: area, settings, lang, listSelected, modules (AMD id -> value).
+// AMD ids the page provides are looked up in `modules`; relative ids ('./lib/format.js',
+// '../x', 'text!./templates/card.twig') are files of the widget folder, resolved against the
+// folder of the module that asks for them, as RequireJS does for the script Kommo loads:
+// '.js' is added to an id without it, a query string (`?v=2`) is dropped, and `text!` gives
+// the file's text. Each file is evaluated once, on the same page as script.js.
+const PLUGIN = /^([A-Za-z][\w-]*)!(.*)$/;
+
+function isRelative(id) {
+  return id.startsWith('./') || id.startsWith('../');
+}
+
+function widgetFile(id, fromDir, addJs) {
+  const bare = id.replace(/[?#].*$/, '');
+  const named = addJs && !bare.endsWith('.js') ? bare + '.js' : bare;
+  const file = path.resolve(fromDir, named);
+  if (path.relative(WIDGET_DIR, file).startsWith('..')) {
+    throw new Error(`module ${id} is outside widget/`);
+  }
+  if (!fs.existsSync(file)) {
+    throw new Error(`module ${id} is not in widget/ (looked for ${path.relative(WIDGET_DIR, file)})`);
+  }
+  return file;
+}
+
+// Loads script.js. options: area, settings, lang, listSelected, modules (AMD id -> value),
+// script (another file to load instead of widget/script.js).
 function loadWidget(options) {
   const opts = options || {};
   const file = opts.script || path.join(WIDGET_DIR, 'script.js');
@@ -72,7 +97,7 @@ function loadWidget(options) {
   const langs = readJson(path.join('i18n', lang + '.json'));
   const version = (manifest().widget || {}).version;
   const log = [];
-  const defines = [];
+  let defines = [];
   const $ = makeJQuery(log);
   const modal = function Modal(params) {
     log.push(['Modal', params && params.class_name]);
@@ -83,15 +108,47 @@ function loadWidget(options) {
     jquery: $, underscore: {}, moment: function () { return {}; }, twigjs: {},
     'lib/components/base/modal': modal,
   }, opts.modules || {});
-  const resolve = (id) => (id in modules ? modules[id] : {});
-  const page = {
-    define(deps, factory) {
-      if (typeof deps === 'function') defines.push({deps: [], factory: deps});
-      else defines.push({deps: Array.from(deps || []), factory});
+  const loaded = new Map();  // file -> its module value (null while it is being loaded)
+  let page = null;
+  function evaluate(moduleFile) {
+    if (loaded.has(moduleFile)) return loaded.get(moduleFile);  // a cycle gets null, as in RequireJS
+    loaded.set(moduleFile, null);
+    const outer = defines;
+    defines = [];
+    try {
+      vm.runInContext(fs.readFileSync(moduleFile, 'utf8'), page, {filename: moduleFile});
+      const found = defines[0];
+      const value = !found ? undefined : typeof found.factory === 'function'
+        ? found.factory(...found.deps.map((id) => resolve(id, path.dirname(moduleFile))))
+        : found.factory;
+      loaded.set(moduleFile, value);
+      return value;
+    } finally {
+      defines = outer;
+    }
+  }
+  function resolve(id, fromDir) {
+    if (id in modules) return modules[id];
+    const plugin = PLUGIN.exec(id);
+    if (plugin && plugin[1] === 'text' && isRelative(plugin[2])) {
+      return fs.readFileSync(widgetFile(plugin[2], fromDir, false), 'utf8');
+    }
+    if (!plugin && isRelative(id)) return evaluate(widgetFile(id, fromDir, true));
+    return {};
+  }
+  page = {
+    define(...args) {
+      const name = typeof args[0] === 'string' ? args.shift() : undefined;
+      if (typeof args[0] === 'function' || args.length === 1) {
+        defines.push({name, deps: [], factory: args[0]});
+      } else {
+        defines.push({name, deps: Array.from(args[0] || []), factory: args[1]});
+      }
     },
     require(deps, callback) {
-      if (typeof deps === 'string') return resolve(deps);
-      if (typeof callback === 'function') callback(...deps.map(resolve));
+      if (typeof deps === 'string') return resolve(deps, path.dirname(file));
+      const values = deps.map((id) => resolve(id, path.dirname(file)));
+      if (typeof callback === 'function') callback(...values);
       return undefined;
     },
     console, Promise, JSON, Math, Date, setTimeout, clearTimeout,
@@ -104,7 +161,9 @@ function loadWidget(options) {
     getWidgetsArea: () => opts.area || 'lcard',
     notifications: {show_message() {}, show_message_error() {}},
   };
-  vm.runInNewContext(source, page, {filename: file});
+  vm.createContext(page);
+  vm.runInContext(source, page, {filename: file});
+  const scriptDefines = defines;
 
   const settings = Object.assign({
     widget_code: ASSIGNED_CODE, path: '/upl/' + ASSIGNED_CODE + '/widget', version,
@@ -140,17 +199,17 @@ function loadWidget(options) {
     get_pipeline_id: () => Promise.resolve(7),
     setSdkCatalogId(id) { log.push(['setSdkCatalogId', id]); },
   };
-  const found = defines[0];
+  const found = scriptDefines[0];
   let widget = null;
   if (found && typeof found.factory === 'function') {
-    const Ctor = found.factory(...found.deps.map(resolve));
+    const Ctor = found.factory(...found.deps.map((id) => resolve(id, path.dirname(file))));
     if (typeof Ctor === 'function') {
       const instance = Object.create(base);
       const returned = Ctor.call(instance);
       widget = returned && typeof returned === 'object' ? returned : instance;
     }
   }
-  return {defines, widget, log, langs, source, settings, $,
+  return {defines: scriptDefines, widget, log, langs, source, settings, $,
           callback: (name) => callbackOf(widget, name)};
 }
 
