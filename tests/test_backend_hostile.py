@@ -7,6 +7,9 @@ strangers out; the reason a token is refused reaches the log, not the caller.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -112,6 +115,20 @@ def test_trailing_newline_is_not_a_valid_value(php: PhpServer) -> None:
     assert_refused(php.request("POST", f"/dp/{DP_SECRET}", body), 400)
 
 
+@pytest.mark.parametrize("subdomain, status", [
+    ("acme", 200), ("my-company", 200), ("a", 200), ("a" * 63, 200), ("x1", 200),
+    # docs/backend.md: one host label, so never a name under another domain.
+    ("x.evil.com", 400), ("acme.", 400), (".acme", 400), ("-acme", 400), ("acme-", 400),
+    ("a" * 64, 400), ("ac_me", 400), ("acme\n", 400), ("", 400),
+])
+def test_dp_subdomain_is_one_host_label(php: PhpServer, subdomain: str, status: int) -> None:
+    body = dp_body()
+    body["subdomain"] = subdomain
+    reply = php.request("POST", f"/dp/{DP_SECRET}", body)
+    assert reply.status == status, (subdomain, reply.body)
+    assert_clean(reply)
+
+
 # --- one-time tokens -----------------------------------------------------------------------
 
 def test_a_token_works_once(php: PhpServer) -> None:
@@ -134,6 +151,39 @@ def test_concurrent_replays_let_exactly_one_through(php: PhpServer) -> None:
         replies = list(pool.map(
             lambda _: php.request("POST", "/sms", sms_body(token), form=True), range(8)))
     assert sorted(r.status for r in replies) == [200] + [401] * 7
+
+
+def signed_with_raw_claim(name: str, literal: str) -> str:
+    """A correctly signed token whose claim NAME is the JSON text LITERAL, as written."""
+    head, body, _ = make_jwt().split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    claims[name] = "@@RAW@@"
+    text = json.dumps(claims).replace('"@@RAW@@"', literal)
+    signing_input = f"{head}.{b64url(text.encode())}"
+    signature = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(signature)}"
+
+
+# exp 1e19 does not fit a PHP int (it wrapped negative in the replay guard); 1e400 is INF
+# (never expires); the others are not integers or not a time.
+BAD_TIMES = ["1e19", "1e400", "-1e400", '"123"', "1.5", "-1", "true", "[1]",
+             "9223372036854775807", "1e9999999"]
+
+
+@pytest.mark.parametrize("name", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("literal", BAD_TIMES)
+def test_time_claims_must_be_sane_integers(php: PhpServer, name: str, literal: str) -> None:
+    token = signed_with_raw_claim(name, literal)
+    for _ in range(2):  # never accepted, neither the first time nor a replay
+        reply = php.request("POST", "/sms", sms_body(token), form=True)
+        assert assert_refused(reply, 401) == {"error": "Invalid token"}, (name, literal)
+
+
+def test_a_normal_token_with_integer_times_passes_once(php: PhpServer) -> None:
+    now = int(time.time())
+    token = signed_with_raw_claim("exp", str(now + 120))
+    assert php.request("POST", "/sms", sms_body(token), form=True).status == 200
+    assert_refused(php.request("POST", "/sms", sms_body(token), form=True), 401)
 
 
 def test_salesbot_token_works_once(php: PhpServer, stub: Stub) -> None:

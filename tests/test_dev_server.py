@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import user_git
+from conftest import run_cli, user_git
 from dev_helpers import EventReader, dev_session, free_port, request
 from http_helpers import QuietHandler, local_server
 
@@ -370,3 +370,185 @@ def test_ctrl_c_at_any_point_of_the_start_is_clean(widget, marker):
         _read_until(process, marker)
         _stops_cleanly(process, signal.SIGINT, port, timeout=20)
     assert list(widget.rglob("*.tmp")) == []
+
+
+# --- hostile requests: every one gets an answer, never a traceback ---------------------------
+
+def _raw(port: int, data: bytes, timeout: float = 10) -> bytes:
+    """Send DATA as it is (http.client would fix up what we want broken); the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        with contextlib.suppress(TimeoutError):
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+                if b"\r\n\r\n" in b"".join(chunks):
+                    break
+        return b"".join(chunks)
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "1e3", "+5", "0x10", "", None,
+                                    "99999999999999999999"])
+def test_post_needs_a_decimal_content_length(widget, length):
+    with dev_session(widget, dev_zip=False) as (session, _):
+        port, token = session.server.port, session.token
+        head = (f"POST /__kommo/jwt HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"{PREVIEW_HEADER}: {token}\r\nContent-Type: application/json\r\n")
+        if length is not None:
+            head += f"Content-Length: {length}\r\n"
+        # The body is never ended by the client: before, -1 read until the client closed.
+        answer = _raw(port, (head + "\r\n{}").encode())
+        assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+        assert b"Content-Length" in answer
+        chunked = _raw(port, (head.replace(f"Content-Length: {length}\r\n", "")
+                              + "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n").encode())
+        assert chunked.startswith(b"HTTP/1.1 400 "), chunked[:200]
+        status, _, body = request(port, "POST", "/__kommo/jwt", {},
+                                  headers={PREVIEW_HEADER: token})
+        assert status == 200 and b"token" in body
+
+
+def test_preflight_cors_only_for_widget_files(widget):
+    with dev_session(widget, dev_zip=False) as (session, _):
+        port, token = session.server.port, session.token
+        for path in ("/__kommo/state", "/__kommo/settings", "/__kommo/jwt", "/__kommo/proxy",
+                     "/__kommo/events", "/preview/", "/"):
+            status, headers, _ = request(port, "OPTIONS", path,
+                                         headers={"Origin": "https://evil.example"})
+            assert status == 204, path
+            assert not any(k.startswith("access-control-") for k in headers), (path, headers)
+        status, headers, _ = request(port, "OPTIONS", f"/{token}/script.js")
+        assert status == 204 and headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize("host, allowed", [
+    ("127.0.0.1:1@evil.example", False), ("localhost@evil.example", False),
+    ("localhost.evil.example", False), ("evil.example", False), ("127.0.0.1:80:90", False),
+    ("localhost:abc", False), ("[::1]x", False), ("", False), ("127.0.0.1 evil", False),
+    ("192.168.1.10", False), ("localhost:", False),
+    ("127.0.0.1", True), ("localhost", True), ("LOCALHOST:9000", True), ("[::1]:9000", True),
+    ("127.0.0.1:{port}", True), ("localhost:{port}", True),
+])
+def test_host_header_must_be_exactly_a_loopback_name(widget, host, allowed):
+    with dev_session(widget, dev_zip=False) as (session, _):
+        port, token = session.server.port, session.token
+        status, _, body = request(port, "GET", f"/{token}/script.js",
+                                  headers={"Host": host.format(port=port)})
+        assert (status == 200) is allowed, (host, status)
+        if not allowed:
+            assert status == 403 and b"define" not in body
+
+
+def test_a_symlinked_widget_folder_is_refused_at_start(widget, tmp_path):
+    real = tmp_path / "elsewhere"
+    (widget / "widget").rename(real)
+    (widget / "widget").symlink_to(real, target_is_directory=True)
+    with pytest.raises(project.DevError, match=r"widget is a symbolic link") as caught:
+        DevSession(widget, free_port(), echo=lambda line: None, preview_libs=False)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_silent_connection_is_closed(widget):
+    with dev_session(widget, dev_zip=False) as (session, _):
+        session.server.idle_timeout = 0.5
+        port = session.server.port
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+            sock.sendall(f"GET /preview/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode())
+            assert sock.recv(1024) == b""  # closed by the server, not by our 20 s timeout
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+            assert sock.recv(1024) == b""  # connects and sends nothing at all
+
+
+def test_every_answer_has_no_referrer_policy(widget):
+    with dev_session(widget, dev_zip=False) as (session, _):
+        port, token = session.server.port, session.token
+        for method, path, headers in (
+                ("GET", f"/{token}/script.js", {}), ("GET", "/__kommo/state", {}),
+                ("GET", "/nothing", {}), ("OPTIONS", "/__kommo/state", {}),
+                ("GET", "/", {}), ("GET", "/preview/", {}),
+                ("GET", "/__kommo/state", {"Host": "evil.example"}),
+                ("POST", "/__kommo/jwt", {})):
+            _, answer, _ = request(port, method, path, headers=headers)
+            assert answer.get("referrer-policy") == "no-referrer", (method, path)
+        crowded = b"GET / HTTP/1.1\r\n" + b"X-A: 1\r\n" * 120 + b"\r\n"
+        refused = _raw(port, crowded)  # http.server's own send_error answer (431)
+        assert refused.startswith(b"HTTP/1.1 431") and b"Referrer-Policy: no-referrer" in refused
+
+
+def _state(port: int) -> dict:
+    status, _, body = request(port, "GET", "/__kommo/state")
+    assert status == 200, body
+    return json.loads(body)
+
+
+def test_broken_project_files_get_answers_and_findings_not_tracebacks(widget, capfd):
+    with dev_session(widget, dev_zip=False) as (session, lines):
+        port, token = session.server.port, session.token
+        status, _, _ = request(port, "GET", f"/{token}/" + "a" * 300)
+        assert status == 404
+        status, _, _ = request(port, "GET", f"/{token}/" + "a/" * 3000 + "b")
+        assert status == 404
+        settings = widget / ".kommo" / "dev-settings.json"
+        for text in ("[]", '"text"', '{"fields": []}'):
+            settings.write_text(text, "utf-8")
+            state = _state(port)
+            assert state["settings"] == {}
+            assert any(f["file"] == ".kommo/dev-settings.json" for f in state["findings"])
+            status, _, body = request(port, "POST", "/__kommo/settings", {"fields": {"a": 1}},
+                                      headers={PREVIEW_HEADER: token})
+            assert status == 409 and "dev-settings.json" in json.loads(body)["error"]
+            assert settings.read_text("utf-8") == text  # the user's file is kept
+        settings.unlink()
+        (widget / "widget").rename(widget / "moved")
+        try:
+            state = _state(port)
+            assert any(f["file"] == "manifest.json" for f in state["findings"])
+            assert state["manifest"] == {"locations": []} and state["i18n"] == {}
+            status, _, _ = request(port, "GET", f"/{token}/script.js")
+            assert status == 404
+        finally:
+            (widget / "moved").rename(widget / "widget")
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.out + captured.err + "\n".join(lines)
+
+
+@pytest.mark.parametrize("broken, rule", [("{", "KS102"), ('{"locations": {"a": 1}}', None)])
+def test_a_broken_manifest_starts_and_shows_the_finding(widget, broken, rule, capfd):
+    manifest = widget / "widget" / "manifest.json"
+    if rule is None:
+        data = json.loads(manifest.read_text("utf-8"))
+        data["locations"] = {"lcard": 1}
+        broken = json.dumps(data)
+    manifest.write_text(broken, "utf-8")
+    with dev_session(widget) as (session, lines):
+        deadline = time.monotonic() + 10
+        while not session.server.summary and time.monotonic() < deadline:
+            time.sleep(0.05)
+        state = _state(session.server.port)
+        assert isinstance(state["manifest"]["locations"], list)
+        errors = [f for f in state["findings"] if f["severity"] == "error"]
+        assert errors, state["findings"]
+        if rule:
+            assert rule in {f["rule"] for f in errors}
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.out + captured.err + "\n".join(lines)
+
+
+def test_kommo_set_during_kommo_dev_lists_only_the_changed_files(widget):
+    """The project is written through temporaries outside widget/, so the watcher (and an
+    editor) never sees kommo's own half-written files."""
+    with dev_session(widget, dev_zip=False) as (session, lines):
+        events = EventReader(session.server.port)
+        try:
+            done = run_cli("set", "backend_url=https://new.example/kommo", "-C", str(widget))
+            assert done.returncode == 0, done.stdout + done.stderr
+            data, _ = events.wait_for("reload", timeout=20)
+            time.sleep(2.5)  # and nothing after it: a late temporary would be a second event
+            reloads = [d for name, d, _ in events.events if name == "reload"]
+        finally:
+            events.close()
+    assert "manifest.json" in data["files"]
+    listed = {f for d in reloads for f in d["files"]}
+    assert not [f for f in listed if "kommo-" in f or f.startswith(".")], listed
+    assert not [line for line in lines if "kommo-" in line and line.startswith("changed")]
+    assert not list(widget.glob(".kommo-write-*"))

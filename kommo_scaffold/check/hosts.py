@@ -20,6 +20,7 @@ TUNNEL_SUFFIXES = (
     "devtunnels.ms", "app.github.dev", "githubpreview.dev", "gitpod.io", "csb.app",
     "now.sh", "vercel.app",
 )
+# Names of this machine (loopback); `kommo dev` answers only to these and loopback addresses.
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 PLACEHOLDER_SUFFIXES = ("example.com", "example.org", "example.net", "example", "test",
@@ -64,6 +65,15 @@ def unreachable(host: str) -> str | None:
         if address.is_private or address.is_link_local or address.is_reserved:
             return "a private address"
     return None
+
+
+def loopback(host: str) -> bool:
+    """This machine itself: a loopback name or a loopback address (not the LAN)."""
+    host = host.lower().rstrip(".")
+    if host in LOCAL_NAMES:
+        return True
+    address = _ip(host)
+    return address is not None and address.is_loopback
 
 
 def tunnel(host: str) -> bool:

@@ -4,7 +4,10 @@ Stdlib ``ThreadingHTTPServer`` on 127.0.0.1. Widget files get ``Cache-Control: n
 CORS headers (Kommo's page fetches templates, CSS and i18n with XHR from its own origin);
 script loads carry no Origin, so the unguessable token in the path is what keeps other
 websites from reading the code. The preview's own endpoints (/__kommo/...) send no CORS
-headers and their POSTs need a header with the token, which a cross-site form cannot send.
+headers, also not to a preflight, and their POSTs need a header with the token, which a
+cross-site form cannot send. Every request gets an answer: a problem of the project (a
+broken settings file, widget/ moved away) or of the server is a JSON 4xx/5xx, never a
+traceback on the console; a connection that sends nothing is closed after IDLE_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import queue
+import re
 import threading
 import urllib.error
 import urllib.parse
@@ -37,8 +41,21 @@ CORS = {
     "Cross-Origin-Resource-Policy": "cross-origin",
 }
 PREVIEW_HEADER = "X-Kommo-Preview"
-LOOPBACK_NAMES = frozenset(("127.0.0.1", "localhost", "[::1]"))
 MAX_BODY = 1024 * 1024
+# Seconds a connection may stay silent (mid-request or between requests) before it is closed.
+IDLE_TIMEOUT = 30.0
+# Host: a name or an IP literal and an optional numeric port, nothing else (no userinfo).
+_HOST_HEADER = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?")
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,16}")
+
+
+def loopback_host(header: str) -> bool:
+    """True for a Host header naming this machine: a loopback name or address, with an
+    optional port. The names come from the checker's one list of development hosts."""
+    from kommo_scaffold.check import hosts  # the checker package: imported on first request
+
+    match = _HOST_HEADER.fullmatch(header.strip())
+    return match is not None and hosts.loopback(match.group(1).strip("[]"))
 
 
 def assets_dir() -> Path:
@@ -65,6 +82,7 @@ class DevServer(ThreadingHTTPServer):
         self.findings: list[dict[str, Any]] = []
         self.summary = ""
         self.stopping = threading.Event()
+        self.idle_timeout = IDLE_TIMEOUT
         self._clients: list[queue.Queue[tuple[str, str] | None]] = []
         self._lock = threading.Lock()
 
@@ -111,25 +129,47 @@ class DevServer(ThreadingHTTPServer):
                 client.put(None)
 
     def state(self) -> dict[str, Any]:
-        """What the preview page builds its Kommo from."""
+        """What the preview page builds its Kommo from. A broken project still has a state:
+        what cannot be read is left out and said in the findings, so the page shows it."""
+        problems: list[dict[str, Any]] = []
         widget = self.dev.widget
         i18n: dict[str, Any] = {}
-        for path in sorted((widget / "i18n").glob("*.json")):
+        for path in sorted(_glob(widget / "i18n", "*.json")):
             try:
-                i18n[path.stem] = json.loads(path.read_text("utf-8-sig"))
+                data = json.loads(path.read_text("utf-8-sig"))
             except (OSError, ValueError):
-                i18n[path.stem] = {}
+                data = None
+            i18n[path.stem] = data if isinstance(data, dict) else {}
         try:
-            manifest: Any = self.dev.manifest()
-        except workspace.DevError:
-            manifest = {}
-        settings = dict(workspace.dev_settings(self.dev))
+            manifest = workspace.preview_manifest(self.dev.manifest())
+        except workspace.DevError as error:
+            manifest = workspace.preview_manifest({})
+            problems.append(_problem("manifest.json", str(error)))
+        try:
+            settings = dict(workspace.dev_settings(self.dev))
+        except workspace.DevError as error:
+            settings = {}
+            problems.append(_problem(f"{workspace.STATE_DIR}/{workspace.SETTINGS_FILE}",
+                                     str(error)))
         settings.pop("jwt_secret", None)
         return {"token": self.token, "base": f"{self.base_url}/{self.token}",
                 "project_code": self.dev.slug, "code": assigned_code(self.token),
                 "manifest": manifest, "i18n": i18n, "settings": settings,
-                "findings": self.findings, "summary": self.summary,
+                "findings": problems + self.findings, "summary": self.summary,
                 "libs_error": self.libs.error if self.libs else "preview libraries disabled"}
+
+
+def _glob(folder: Path, pattern: str) -> list[Path]:
+    try:
+        return list(folder.glob(pattern))
+    except OSError:
+        return []
+
+
+def _problem(file: str, message: str) -> dict[str, Any]:
+    """A finding of kommo dev itself, shaped like the checker's (Finding.as_dict)."""
+    return {"rule": "kommo dev", "severity": "error", "title": "The preview cannot read this",
+            "message": message, "file": file, "line": None, "json_path": ""}
 
 
 class DevHandler(BaseHTTPRequestHandler):
@@ -139,7 +179,39 @@ class DevHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # requests worth a line are logged by _widget_file
 
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout)  # a silent client is let go
+        self._answered = False
+
     # ------------------------------------------------------------------ plumbing
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """Every answer, send_error's included, names no page it came from."""
+        super().send_response(code, message)
+        self.send_header("Referrer-Policy", "no-referrer")
+        self._answered = True
+
+    def _guarded(self, route: Callable[[], None]) -> None:
+        """Run ROUTE so that the request gets an answer whatever goes wrong in it."""
+        try:
+            if self._host_ok():
+                route()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True  # the page went away, or was too slow
+        except Exception as error:  # one request's failure never reaches the console
+            if isinstance(error, workspace.DevError):
+                status, message = 409, str(error)
+            elif isinstance(error, OSError):
+                status, message = 404, f"cannot read {error.filename or 'the file'}: " \
+                    f"{error.strerror or error}"
+            else:
+                status, message = 500, f"{type(error).__name__}: {error}"
+                self.server.on_log(f"error: {self.command} {self.path[:200]}: {message}")
+            if self._answered:
+                self.close_connection = True  # mid-answer: only closing is left
+            else:
+                self._json({"error": message}, status)
+
     def _send(self, status: int, body: bytes, content_type: str,
               extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -179,39 +251,52 @@ class DevHandler(BaseHTTPRequestHandler):
         try:
             resolved = path.resolve()
             resolved.relative_to(root.resolve())
-        except (OSError, ValueError):
+            return resolved if resolved.is_file() else None
+        except (OSError, ValueError):  # e.g. a name too long for the file system
             return None
-        return resolved if resolved.is_file() else None
 
     # ------------------------------------------------------------------ verbs
     def _host_ok(self) -> bool:
         """Only loopback names: a DNS-rebinding page on another name gets nothing."""
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
-        if host in LOOPBACK_NAMES:
+        if loopback_host(self.headers.get("Host") or ""):
             return True
         self._send(403, b"kommo dev answers only to 127.0.0.1 and localhost\n",
                    "text/plain; charset=utf-8")
         return False
 
+    def _widget_path(self) -> str | None:
+        """The file under the token this request names, or None (not a widget file)."""
+        path = urllib.parse.urlsplit(self.path).path
+        token_prefix = f"/{self.server.token}/"
+        return urllib.parse.unquote(path[len(token_prefix):]) \
+            if path.startswith(token_prefix) else None
+
     def do_OPTIONS(self) -> None:
-        if not self._host_ok():
-            return
+        self._guarded(self._options)
+
+    def do_HEAD(self) -> None:
+        self._guarded(self._get)
+
+    def do_GET(self) -> None:
+        self._guarded(self._get)
+
+    def do_POST(self) -> None:
+        self._guarded(self._post)
+
+    def _options(self) -> None:
+        # A preflight gets CORS for the widget's files only (docs/dev-loop.md).
         self.send_response(HTTPStatus.NO_CONTENT)
-        for key, value in CORS.items():
-            self.send_header(key, value)
+        if self._widget_path() is not None:
+            for key, value in CORS.items():
+                self.send_header(key, value)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def do_HEAD(self) -> None:
-        self.do_GET()
-
-    def do_GET(self) -> None:
-        if not self._host_ok():
-            return
+    def _get(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
-        token_prefix = f"/{self.server.token}/"
-        if path.startswith(token_prefix):
-            self._widget_file(urllib.parse.unquote(path[len(token_prefix):]))
+        widget_file = self._widget_path()
+        if widget_file is not None:
+            self._widget_file(widget_file)
         elif path in ("/", "/preview"):
             self._send(302, b"", "text/plain", {"Location": "/preview/"})
         elif path.startswith("/preview/libs/") and path.endswith(".js"):
@@ -229,21 +314,32 @@ class DevHandler(BaseHTTPRequestHandler):
         else:
             self._not_found()
 
-    def do_POST(self) -> None:
-        if not self._host_ok():
-            return
+    def _body(self) -> dict[str, Any]:
+        """The request's JSON object; ValueError (a 400) for anything else. The length must
+        be given in decimal: without it the body would be read until the client closes."""
+        if self.headers.get("Transfer-Encoding"):
+            raise ValueError("Transfer-Encoding is not supported: send a Content-Length")
+        given = (self.headers.get("Content-Length") or "").strip()
+        if not _CONTENT_LENGTH.fullmatch(given):
+            raise ValueError("a decimal Content-Length is required")
+        length = int(given)
+        if length > MAX_BODY:
+            raise ValueError("body too large")
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if not isinstance(body, dict):
+            raise ValueError("a JSON object is expected")
+        return body
+
+    def _post(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
         if self.headers.get(PREVIEW_HEADER) != self.server.token:
+            self.close_connection = True  # the body is not read
             self._json({"error": f"missing {PREVIEW_HEADER} header"}, 403)
             return
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                raise ValueError("body too large")
-            body = json.loads(self.rfile.read(length) or b"{}")
-            if not isinstance(body, dict):
-                raise ValueError("a JSON object is expected")
+            body = self._body()
         except ValueError as error:
+            self.close_connection = True  # what is left of the body is not a request
             self._json({"error": str(error)}, 400)
             return
         if path == "/__kommo/proxy":

@@ -53,11 +53,31 @@ class DevProject:
         return self.root / "dist" / DEV_ZIP
 
     def manifest(self) -> dict[str, Any]:
+        """widget/manifest.json as an object; DevError if it cannot be read as one."""
+        path = self.widget / "manifest.json"
         try:
-            data = json.loads((self.widget / "manifest.json").read_text("utf-8-sig"))
+            data = json.loads(path.read_text("utf-8-sig"))
         except (OSError, ValueError) as error:
-            raise DevError(f"cannot read {self.widget / 'manifest.json'}: {error}") from None
-        return data if isinstance(data, dict) else {}
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            raise DevError(f"cannot read {path}: {reason}") from None
+        if not isinstance(data, dict):
+            raise DevError(f"{path} is not a JSON object")
+        return data
+
+
+def preview_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest with the shapes the preview page relies on: ``locations`` a list of
+    names, every other top-level block an object. A block of another shape is left out (the
+    checker's findings say what is wrong), so a broken manifest never stops the page."""
+    shaped: dict[str, Any] = {}
+    for key, value in manifest.items():
+        if key == "locations":
+            shaped[key] = [v for v in value if isinstance(v, str)] if isinstance(value, list) \
+                else []
+        elif isinstance(value, dict):
+            shaped[key] = value
+    shaped.setdefault("locations", [])
+    return shaped
 
 
 def find_project(start: Path) -> DevProject:
@@ -67,6 +87,10 @@ def find_project(start: Path) -> DevProject:
         raise DevError(f"{start}: no such directory")
     for folder in (start, *start.parents):
         if (folder / "widget" / "manifest.json").is_file():
+            if (folder / "widget").is_symlink():
+                # check and pack never follow links; serving one would show what they refuse.
+                raise DevError(f"{folder / 'widget'} is a symbolic link; kommo dev, check and "
+                               "pack do not follow links: make it a real folder")
             return DevProject(root=folder, widget=folder / "widget", slug=_slug(folder))
     raise DevError(f"{start} is not inside a widget project (no widget/manifest.json there "
                    "or in a parent folder)")
@@ -159,13 +183,19 @@ def dev_settings(project: DevProject) -> dict[str, Any]:
     if path.exists() and not isinstance(data, dict):
         raise DevError(f"{path} is not a JSON object: fix it, or delete it to start from the "
                        "manifest's fields again")
+    if isinstance(data, dict) and not isinstance(data.setdefault("fields", {}), dict):
+        raise DevError(f"{path}: \"fields\" is not a JSON object: fix it, or delete the "
+                       "file to start from the manifest's fields again")
     changed = not isinstance(data, dict)
     if not isinstance(data, dict):
         data = {"active": "Y", "install_status": "installed", "lang": "en",
                 "jwt_secret": secrets.token_hex(16), "fields": {}}
-    fields = data.setdefault("fields", {})
-    manifest_fields = project.manifest().get("settings")
-    if isinstance(manifest_fields, dict) and isinstance(fields, dict):
+    fields = data["fields"]
+    try:
+        manifest_fields = project.manifest().get("settings")
+    except DevError:
+        manifest_fields = None  # a broken manifest is the checker's finding; fill in later
+    if isinstance(manifest_fields, dict):
         for name, spec in manifest_fields.items():
             if name not in fields:
                 fields[name] = _field_default(spec)

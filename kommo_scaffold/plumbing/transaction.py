@@ -19,6 +19,7 @@ their CRLF back on the way out, so they merge like LF files instead of conflicti
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
@@ -260,21 +261,23 @@ class Snapshot:
                     "paths, so your copy could be lost; commit them (git add -f), undo the flag "
                     "(git update-index --no-skip-worktree / --no-assume-unchanged) or move "
                     "them away, then run the command again; nothing was written")
-            journal = _Journal(self.project)
             try:
-                for name in changes.written:
-                    journal.write(name, self._new_bytes(name), self.copy / name)
-                    interrupt.pause("mid-write")
-                self._stage_conflicts(changes.conflicts)
-            except BaseException as error:
-                journal.undo()
-                if changes.conflicts:
-                    git("reset", "--quiet", "--", *changes.conflicts, cwd=self.project,
-                        check=False)
-                if isinstance(error, OSError):
-                    raise ScaffoldError(f"Cannot write {error.filename or 'the project'}: "
-                                        f"{error.strerror}; nothing was changed") from error
-                raise
+                with interrupt.temporary_folder(".kommo-write-", self.project) as staging:
+                    journal = _Journal(self.project, staging)
+                    try:
+                        for name in changes.written:
+                            journal.write(name, self._new_bytes(name), self.copy / name)
+                            interrupt.pause("mid-write")
+                        self._stage_conflicts(changes.conflicts)
+                    except BaseException:
+                        journal.undo()
+                        if changes.conflicts:
+                            git("reset", "--quiet", "--", *changes.conflicts, cwd=self.project,
+                                check=False)
+                        raise
+            except OSError as error:
+                raise ScaffoldError(f"Cannot write {error.filename or 'the project'}: "
+                                    f"{error.strerror}; nothing was changed") from error
             if changes.written or changes.conflicts:
                 interrupt.changed()
 
@@ -304,10 +307,16 @@ def _hash_object(project: Path, name: str, blob: bytes) -> str:
 
 
 class _Journal:
-    """Writes into the project, each one undoable."""
+    """Writes into the project, each one undoable.
 
-    def __init__(self, project: Path) -> None:
+    Each new file is written in STAGING (a private folder at the project root) and renamed
+    over its target, so no temporary ever appears next to the target: a watcher of widget/
+    (`kommo dev`) or an editor sees only the finished file.
+    """
+
+    def __init__(self, project: Path, staging: Path) -> None:
         self.project = project
+        self.staging = staging
         self.undo_steps: list[tuple[Path, bytes | str | None, int]] = []
         self.made_dirs: list[Path] = []
 
@@ -337,13 +346,25 @@ class _Journal:
         if not source.is_symlink() and not source.is_file():
             raise ScaffoldError(f"{name} is not a file in the result; nothing was changed")
         self._mkdirs(target.parent)
-        temp = target.with_name(f".{target.name}.kommo-{os.getpid()}")
-        if source.is_symlink():
-            os.symlink(os.readlink(source), temp)
-        else:
-            temp.write_bytes(data or b"")
-            temp.chmod(stat.S_IMODE(source.stat().st_mode))
         try:
+            self._place(self.staging / str(len(self.undo_steps)), target, data, source)
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
+            # The target's folder is another file system (a mount inside the project):
+            # only a temporary beside it can be renamed over it.
+            self._place(target.with_name(f".{target.name}.kommo-{os.getpid()}"), target,
+                        data, source)
+
+    @staticmethod
+    def _place(temp: Path, target: Path, data: bytes | None, source: Path) -> None:
+        """Write the new content to TEMP and rename it over TARGET (atomic)."""
+        try:
+            if source.is_symlink():
+                os.symlink(os.readlink(source), temp)
+            else:
+                temp.write_bytes(data or b"")
+                temp.chmod(stat.S_IMODE(source.stat().st_mode))
             os.replace(temp, target)
         except BaseException:
             with contextlib.suppress(OSError):
