@@ -5,7 +5,8 @@ from __future__ import annotations
 # The one exit-code convention of every command (documented in docs/cli.md and --help).
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (0, "done"),
-    (1, "findings (check), or the command refused and changed nothing"),
+    (1, "findings (check), a refusal that changed nothing, or an internal error (a bug: "
+        "the message names its log)"),
     (2, "usage error or unreadable input (arguments, answers, data file, path)"),
     (3, "merge conflicts left for you to resolve (add-area, remove-area, update)"),
     (130, "interrupted (Ctrl-C): nothing was changed, unless the message says the "

@@ -293,6 +293,32 @@ def test_dev_token_prints_working_curl_lines(tmp_path: Path, stub: Stub) -> None
         server.stop()
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_dev_token_uses_the_projects_salesbot_handler_and_ends_each_answer(
+        tmp_path: Path, stub: Stub) -> None:
+    """The Salesbot call carries the handler code the project answered (not the default),
+    and each printed command ends what it prints with a newline, as the script itself."""
+    project = make_project(tmp_path / "w", locations=["lcard", "salesbot_designer", "sms"],
+                           salesbot_handler_code="crm_step")
+    (project / "backend" / ".env").write_text(f"KOMMO_CLIENT_SECRET='{SECRET}'\n", "utf-8")
+    server = PhpServer(project, {"KOMMO_RETURN_URL_PREFIX": stub.url}).start()
+    try:
+        printed = subprocess.run(
+            ["php", "-n", "backend/bin/dev-token.php", f"http://127.0.0.1:{server.port}"],
+            cwd=project, capture_output=True, text=True, check=True).stdout
+        assert printed.endswith("\n")
+        commands = [line for line in printed.splitlines() if line.startswith("curl ")]
+        salesbot = next(c for c in commands if "/salesbot" in c)
+        body = json.loads(shlex.split(salesbot)[shlex.split(salesbot).index("-d") + 1])
+        assert body["data"]["handler"] == "crm_step"
+        for command in commands:
+            done = subprocess.run(["sh", "-c", command], capture_output=True, text=True,
+                                  check=True)
+            assert done.stdout.endswith("}\n"), (command, done.stdout)
+    finally:
+        server.stop()
+
+
 def _group_members(pgid: int) -> list[int]:
     members = []
     for entry in os.listdir("/proc"):

@@ -213,10 +213,26 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_but_the_answers_to_resume_from(tmp_pa
         "locations": ["lcard", "settings"], "panel_locations": ["lcard"],
         "installation": True, "settings_fields": []}
     # Passing the file back keeps the answer given before the interruption.
+    (work / "taken").mkdir()
+    (work / "taken" / "mine.txt").write_text("not empty\n", "utf-8")
+    failed = run_cli("new", "taken", "--data-file", str(saved[0]), "--defaults", cwd=work)
+    assert failed.returncode != 0 and saved[0].is_file(), "kept while it is still needed"
     resumed = run_cli("new", "w", "--data-file", str(saved[0]), "--defaults", cwd=work)
     assert resumed.returncode == 0, resumed.stderr
     i18n = json.loads((work / "w" / "widget" / "i18n" / "en.json").read_text("utf-8"))
     assert i18n["widget"]["name"] == "Resumed Widget"
+    assert not saved[0].exists(), "the answers file to resume from is left behind"
+
+
+def test_a_users_own_answers_file_is_kept(tmp_path):
+    """Even one named like a resume file: only kommo-new's own (its header) is removed."""
+    for name in ("answers.yml", "kommo-new-answers-mine.yml"):
+        data = tmp_path / name
+        data.write_text("widget_name: Mine\n", "utf-8")
+        result = run_cli("new", f"w-{name}", "--data-file", str(data), "--defaults",
+                         cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert data.read_text("utf-8") == "widget_name: Mine\n"
 
 
 def test_area_defaults_follow_the_typed_widget_name(tmp_path):

@@ -12,14 +12,17 @@ import hmac
 import json
 import os
 import re
+import shlex
 import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import rendered
+from conftest import REPO, rendered
 from dev_helpers import dev_session
 from http_helpers import QuietHandler, local_server
 
@@ -420,3 +423,66 @@ def test_lang_parameter_picks_the_locale(preview, make_widget):
     assert page.js("kommoPreview.widget().i18n('widget.name')") == ru["widget"]["name"]
     assert page.calls() == [("lcard", n) for n in LIFECYCLE]
     assert page.errors == []
+
+
+def test_kommo_preview_ready_exists_before_the_preview_has_loaded(preview, make_widget):
+    """A test may ask for kommoPreview.ready as soon as the page is there, before the
+    preview's own code (loaded asynchronously by RequireJS) has run."""
+    page, _ = preview(make_widget(locations=["lcard"]))
+    held: list[Any] = []
+    page.page.route("**/preview/app.js", lambda route: held.append(route))  # until released
+    page.page.goto(f"{page.base_url}/preview/", wait_until="domcontentloaded")
+    page.page.wait_for_function("document.querySelector('script[data-requiremodule=app]')")
+    assert page.js("typeof window.kommoPreview.ready.then") == "function"
+    assert page.js("window.kommoPreview.areas") is None  # the rest comes with app.js
+    assert len(held) == 1
+    held[0].continue_()
+    assert page.js("kommoPreview.ready") is True
+    assert page.calls() == [("lcard", n) for n in LIFECYCLE]
+
+
+def test_the_panel_shows_the_translated_name_once_in_its_caption(preview, make_widget):
+    """Kommo writes the widget's name (its i18n text, not the key) in the block's caption;
+    the generated render() leaves it out of the body."""
+    path = make_widget(locations=["lcard"], locales=["en", "ru"], widget_name="Deal Helper")
+    page, _ = preview(path)
+    page.open("?area=lcard&lang=ru")
+    caption = page.page.locator(".card-widgets__widget__caption")
+    assert caption.count() == 1 and caption.inner_text() == "Deal Helper"
+    body = page.page.locator(".card-widgets__widget__body")
+    assert "Deal Helper" not in body.inner_text() and "widget.name" not in body.inner_text()
+    assert page.errors == []
+
+
+def _documented_python(name: str) -> list[str]:
+    text = (REPO / "docs" / name).read_text("utf-8")
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def test_the_documented_playwright_example_runs_as_printed(preview_libs, browser, tmp_path,
+                                                           cli_bin):
+    """docs/dev-loop.md's example, unchanged (its port 9000 too: in a network namespace of
+    its own), against `kommo dev` on the walk-through's project."""
+    (example,) = _documented_python("dev-loop.md")
+    if shutil.which("unshare") is None or shutil.which("curl") is None:
+        _unavailable("needs unshare and curl to give the example its own port 9000")
+    if subprocess.run(["unshare", "-rn", "true"], check=False).returncode != 0:
+        _unavailable("network namespaces are not available here")
+    project = rendered(tmp_path / "my-widget",
+                       {"locations": ["lcard", "llist", "settings", "digital_pipeline"]})
+    (tmp_path / "example.py").write_text(example, "utf-8")
+    kommo = cli_bin / "real" / "kommo"
+    script = f"""set -eu
+ip link set lo up
+(cd {shlex.quote(str(project))} && exec {shlex.quote(str(kommo))} dev --port 9000) \\
+    >dev.log 2>&1 &
+trap 'kill -INT $! 2>/dev/null; wait' EXIT
+for _ in $(seq 300); do
+  curl -s -o /dev/null http://127.0.0.1:9000/preview/ && break; sleep 0.1
+done
+{shlex.quote(sys.executable)} example.py
+"""
+    done = subprocess.run(["unshare", "-rn", "bash", "-c", script], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr + (tmp_path / "dev.log").read_text()
+    assert "'callback': 'leads.selected'" in done.stdout, done.stdout

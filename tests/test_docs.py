@@ -44,8 +44,31 @@ def readme_head() -> list[str]:
 def test_readme_starts_with_the_two_newcomer_commands():
     head = (REPO / "README.md").read_text("utf-8").splitlines()[:6]
     assert "```sh" in head
-    assert readme_head() == ["pip install . && kommo-new my-widget --defaults",
+    assert readme_head() == ["pip install . && cd .. && kommo-new my-widget --defaults",
                              "scripts/test.sh"]
+
+
+def test_the_readme_says_the_test_command_installs_this_checkout_editable():
+    """`pip install .` and then scripts/test.sh: kommo becomes this checkout, as edited."""
+    head = (REPO / "README.md").read_text("utf-8").split("## ")[0]
+    test_line = next(line for line in head.splitlines() if line.startswith("scripts/test.sh"))
+    assert "editable" in test_line
+    assert "The editable install replaces a `pip install .`" in normalized(head)
+
+
+def test_every_command_has_a_cli_section_and_a_readme_row():
+    cli = (REPO / "docs" / "cli.md").read_text("utf-8")
+    readme = (REPO / "README.md").read_text("utf-8")
+    table = readme.split("## Commands")[1].split("\n## ")[0]
+    rows = re.findall(r"^\| `(kommo(?:-new)? [^`]*)`", table, re.M)
+    documented = {row.split()[0] if row.startswith("kommo-new") else row.split()[1]
+                  for row in rows}
+    names = docsgen.command_names()
+    assert {"set", "dev", "new", "check"} <= set(names)
+    for name in names:
+        assert f"\n## kommo {name}\n" in cli, f"docs/cli.md has no section for {name}"
+        assert name in documented or (name == "new" and "kommo-new" in documented), (
+            f"README's command table has no row for kommo {name}")
 
 
 def test_ci_runs_the_readme_test_command():
@@ -92,3 +115,27 @@ def test_no_references_the_user_cannot_see():
             if INTERNAL.search(line):
                 found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+def test_rule_fixes_name_the_command_that_changes_an_answer():
+    """`kommo check --explain`: a fix that is an answer names `kommo set KEY=...` for a
+    project and `kommo-new ... -d KEY=...` for a new one, with keys and areas that exist."""
+    from kommo_scaffold import check
+    from kommo_scaffold.catalog import areas
+    from kommo_scaffold.check.registry import RULES
+    from kommo_scaffold.scaffold.reanswer import AREA_KEYS
+
+    check.explain_or_fail("KS001")  # registers every rule family
+    questions = load_questions(template_root())
+    assert "kommo set backend_url=https://" in RULES["KS114"].fix
+    named = 0
+    for rule in RULES.values():
+        assert not re.search(r"kommo-new:? answer", rule.fix), rule.id
+        for key in re.findall(r"`kommo set '?(\w+)=", rule.fix):
+            named += 1
+            assert key in questions and key not in AREA_KEYS, (rule.id, key)
+        new_keys = re.findall(r"`kommo-new \S+ -d '?(\w+)=", rule.fix)
+        assert new_keys == re.findall(r"`kommo set '?(\w+)=", rule.fix), rule.id
+        for area in re.findall(r"`kommo add-area (\w+)`", rule.fix):
+            assert area in areas.AREA_BY_CODE, (rule.id, area)
+    assert named >= 5

@@ -5,11 +5,16 @@ bash (`set -euo pipefail`), this checkout's `kommo` and `kommo-new` on PATH. A l
 `<!-- example: ... -->` right above a block says where it runs:
 
 * ``cwd=empty`` (the default in the repository's docs): an empty folder;
+  ``cwd=checkout``: a stand-in for a clone of kommo-scaffold (a committed repository in an
+  empty folder), which the example must leave as it was;
   ``cwd=project``: a committed project (``areas=lcard,settings,...``);
   ``cwd=changed``: that project right after ``kommo add-area digital_pipeline``;
   ``cwd=conflicted``: a project where ``kommo remove-area`` ended in a conflict;
 * ``each-line``: the lines are alternatives, each is run alone in a fresh folder;
 * ``files=answers.yml``: the document's ```yaml block starting ``# answers.yml`` is there;
+* ``stub=pip``: ``pip`` does nothing (this checkout's kommo is already installed);
+* ``lines=N``: only the first N lines run (the README's test command runs the whole suite,
+  which is what .ci/run runs);
 * ``skip="reason"``: needs a Kommo account or the internet; not run.
 
 Blocks of a generated project's README run in a copy of that project. A line that starts a
@@ -138,6 +143,13 @@ def prepare(example: Example, where: Path, render_cache, cli_bin: Path) -> Path:
     cwd = example.options.get("cwd", "empty")
     if cwd == "empty":
         folder = where
+    elif cwd == "checkout":
+        folder = where / "kommo-scaffold"
+        folder.mkdir()
+        (folder / "pyproject.toml").write_text("[project]\nname = 'kommo-scaffold'\n", "utf-8")
+        user_git(folder, "init", "-q")
+        user_git(folder, "add", "-A")
+        user_git(folder, "commit", "-qm", "kommo-scaffold")
     else:
         default_areas = "lcard,settings,digital_pipeline" if cwd == "conflicted" else ""
         folder = make_project(render_cache, where, example.options.get("areas", default_areas))
@@ -186,9 +198,21 @@ def with_servers(script: str) -> tuple[str, list[str]]:
     return head + "\n" + "\n".join(out), ["unshare", "-rn"]
 
 
-def run_script(script: str, cwd: Path, cli_bin: Path) -> subprocess.CompletedProcess[str]:
+def stubs(example: Example, folder: Path) -> list[Path]:
+    """The ``stub=`` commands (each does nothing), in a folder for the front of PATH."""
+    names = list(filter(None, example.options.get("stub", "").split(",")))
+    for name in names:
+        assert name == "pip", f"{example.source}: no stand-in for {name}"
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_text("#!/bin/sh\nexit 0\n", "utf-8")
+        (folder / name).chmod(0o755)
+    return [folder] if names else []
+
+
+def run_script(script: str, cwd: Path, cli_bin: Path, front: list[Path] | None = None
+               ) -> subprocess.CompletedProcess[str]:
     script, prefix = with_servers(script)
-    path = user_path(cli_bin)
+    path = os.pathsep.join([*map(str, front or []), user_path(cli_bin)])
     process = subprocess.Popen(
         [*prefix, "bash", "-c", "set -euo pipefail\n" + script], cwd=cwd,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
@@ -207,13 +231,22 @@ def run_example(example: Example, tmp_path: Path, render_cache, cli_bin: Path) -
     if "skip" in example.options:
         pytest.skip(f"{example.source}: {example.options['skip']}")
     each = "each-line" in example.options
-    scripts = example.lines if each else [example.code]
+    lines = example.lines[:int(example.options["lines"])] if "lines" in example.options \
+        else None
+    scripts = example.lines if each else ["\n".join(lines) if lines else example.code]
+    front = stubs(example, tmp_path / "stubs")
     for number, script in enumerate(scripts):
         cwd = prepare(example, tmp_path / f"run-{number}", render_cache, cli_bin)
-        result = run_script(script, cwd, cli_bin)
+        result = run_script(script, cwd, cli_bin, front)
         assert result.returncode == 0, (
             f"{example.source}: `{script.strip()}` exited {result.returncode}\n"
             f"{result.stdout}\n{result.stderr}")
+        if example.options.get("cwd") == "checkout":
+            status = user_git(cwd, "status", "--porcelain", "--untracked-files=all")
+            assert status == "", f"{example.source}: wrote into the checkout:\n{status}"
+            made = [folder for folder in cwd.parent.iterdir() if folder != cwd]
+            assert made and all((folder / ".git").is_dir() for folder in made), (
+                f"{example.source}: made no project of its own next to the checkout")
         if example.options.get("cwd") == "conflicted":
             status = user_git(cwd, "status", "--porcelain", "--untracked-files=all", "--", ".")
             assert status == "", f"{example.source}: not back to the last commit:\n{status}"

@@ -169,11 +169,22 @@ def test_an_interrupt_pydantic_turns_into_a_schema_error_is_reported_as_the_inte
     assert capsys.readouterr().err.strip() == f"error: {interrupt.NOTHING_CHANGED}"
 
 
-def test_an_unexpected_error_without_an_interrupt_is_not_mistaken_for_one():
+def test_an_unexpected_error_without_an_interrupt_is_not_mistaken_for_one(
+        capsys, monkeypatch, tmp_path):
+    """It is reported as a bug (exit 1, its log named), never as an interrupt."""
+    import typer
+
     from kommo_scaffold.cli import run as clirun
+
+    monkeypatch.setenv("KOMMO_SCAFFOLD_CACHE", str(tmp_path))
 
     def action() -> None:
         raise ValueError("a bug")
 
-    with pytest.raises(ValueError, match="a bug"):
+    with pytest.raises(typer.Exit) as done:
         clirun.run(action)
+    assert done.value.exit_code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: internal error (a bug in kommo-scaffold): ValueError: a bug;")
+    assert "interrupted" not in err
+    assert len(list((tmp_path / "logs").iterdir())) == 1

@@ -13,7 +13,7 @@ from kommo_scaffold.check.context import Context, as_dict, lookup
 from kommo_scaffold.check.i18n import manifest_i18n_refs
 from kommo_scaffold.check.js.parser import Module
 from kommo_scaffold.check.manifest import ENDPOINTS
-from kommo_scaffold.check.registry import rule
+from kommo_scaffold.check.registry import by_answer, rule
 from kommo_scaffold.check.report import plural
 
 _SCRIPT_TAG = re.compile(rb"(?i)<script\b")
@@ -35,17 +35,22 @@ KS705 = rule("KS705", "warning", "Write to APP",
              "Keep your state in the widget, not on APP.")
 KS706 = rule("KS706", "warning", "Widget name too long",
              "The checklist limits the name to 30 characters and any word to 19.",
-             "Shorten the name in every locale file.")
+             "Shorten the name in every locale file: " + by_answer("'widget_name=...'")
+             + ".")
 KS707 = rule("KS707", "warning", "Short description too long",
              "The checklist limits the short description to 50 characters.",
-             "Shorten it in every locale file.")
+             "Shorten it in every locale file: " + by_answer("'short_description=...'")
+             + ".")
 KS708 = rule("KS708", "warning", "Description too long or with <script>",
              "The checklist limits the installation description to 400 characters and allows "
-             "HTML but no <script>.", "Shorten it; use <a> links only.")
+             "HTML but no <script>.",
+             "Shorten it; use <a> links only: " + by_answer("'widget_description=...'") + ".")
 KS709 = rule("KS709", "note", "Placeholder URL",
              "A URL points at a placeholder host (example.com); kommo-new writes these for "
              "back-end areas until you set your server.",
-             "Replace it with your server's URL before uploading.")
+             "Replace it with your server's URL before uploading (in a project, through "
+             "the answer that wrote it: backend_url, support_link...): "
+             + by_answer("backend_url=https://...") + ".")
 
 
 # Query pattern (kommo_scaffold.check.js.parser.PATTERNS) -> (rule, what the message says).

@@ -9,7 +9,7 @@ from typing import Any
 from kommo_scaffold.catalog import areas
 from kommo_scaffold.check.context import Context, as_dict, flatten, lookup, type_name
 from kommo_scaffold.check.manifest import load_json
-from kommo_scaffold.check.registry import rule
+from kommo_scaffold.check.registry import by_answer, rule
 from kommo_scaffold.check.report import plural
 
 # Kommo's own locales are areas.LOCALES; amoCRM accounts add ru.
@@ -38,7 +38,8 @@ KS406 = rule("KS406", "warning", "Unknown locale",
              "Use a supported locale code.")
 KS407 = rule("KS407", "note", "amoCRM locale",
              "ru is an amoCRM locale; Kommo accounts do not offer it.",
-             "Fine for amoCRM; add en/es/pt for Kommo.")
+             "Fine for amoCRM; add en/es/pt for Kommo: " + by_answer("'locales=[ru, en]'")
+             + ".")
 KS408 = rule("KS408", "note", "i18n file for an unlisted locale",
              "The file is not in widget.locale, so Kommo never reads it.",
              "Add the locale to widget.locale or remove the file.")

@@ -12,7 +12,7 @@ from typing import Any
 from kommo_scaffold.catalog import areas
 from kommo_scaffold.check.context import Context, as_dict, type_name
 from kommo_scaffold.check.manifest import KS104, KS105
-from kommo_scaffold.check.registry import rule
+from kommo_scaffold.check.registry import by_area, rule
 
 # Keys of area blocks Kommo's manifest table marks optional (dp.settings, dp.webhook_url,
 # mobile.color): missing is a warning, not an error.
@@ -46,7 +46,8 @@ KS208 = rule("KS208", "warning", "No locations",
              "List the areas the widget works in, e.g. [\"lcard-1\", \"settings\"].")
 KS209 = rule("KS209", "error", "Area needs a companion area",
              "Some areas only work together with another one (card_sdk draws a tab inside a "
-             "card, so it needs a card area).", "Add one of the areas named in the message.")
+             "card, so it needs a card area).",
+             "Add one of the areas named in the message (" + by_area("lcard") + ", say).")
 KS210 = rule("KS210", "error", "Area needs its manifest block",
              "Areas such as digital_pipeline, advanced_settings, sms, mobile_card, "
              "salesbot_designer and widget_page are configured by a manifest block.",
@@ -68,7 +69,8 @@ KS217 = rule("KS217", "warning", "custom settings field without the settings loc
              "A settings field of type custom is drawn by your settings() callback, which "
              "Kommo calls only when `settings` is in locations; without it the field stays "
              "empty on the install form.",
-             "Add \"settings\" to locations, or use a text/pass/users field.")
+             "Add \"settings\" to locations (" + by_area("settings") + "), or use a "
+             "text/pass/users field.")
 
 def _read_locations(ctx: Context, manifest: dict[str, Any], name: str) -> None:
     if "locations" not in manifest:

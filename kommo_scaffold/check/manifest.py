@@ -10,7 +10,7 @@ from kommo_scaffold.catalog import areas
 from kommo_scaffold.catalog import version as widget_version
 from kommo_scaffold.check import hosts
 from kommo_scaffold.check.context import Context, DuplicateKeys, as_dict, type_name
-from kommo_scaffold.check.registry import rule
+from kommo_scaffold.check.registry import by_answer, rule
 
 KS101 = rule("KS101", "error", "manifest.json is missing",
              "Kommo reads everything about a widget from manifest.json at the archive root.",
@@ -41,7 +41,8 @@ KS108 = rule("KS108", "warning", "widget.version is missing",
              "Add \"version\": \"1.0.0\" and raise it on every upload (kommo pack --bump).")
 KS109 = rule("KS109", "warning", "installation is true but there is no settings block",
              "Kommo's checklist lists settings as required when the install form is shown.",
-             "Add a `settings` block with at least one field, or set installation to false.")
+             "Add a `settings` block with at least one field, or set installation to false: "
+             + by_answer("installation=false") + ".")
 KS110 = rule("KS110", "warning", "Unknown settings field type",
              "Settings fields are text, pass, users, users_lp or custom; Kommo cannot draw "
              "other types.", "Use one of the documented types.")
@@ -61,7 +62,10 @@ KS114 = rule("KS114", "warning", "Endpoint Kommo cannot reach",
              "Kommo's servers call dp.webhook_url and sms.endpoint, and the mobile app opens "
              "mobile.frame_url; a placeholder (example.com), this machine, a private network "
              "address or plain http there means the call never arrives or is refused.",
-             "Point the endpoint at your public https server (kommo-new: answer backend_url).",
+             "Point the endpoint at your public https server (dp.webhook_url and "
+             "sms.endpoint follow backend_url; the answers dp_webhook_url, sms_endpoint and "
+             "mobile_frame_url set one each): " + by_answer("backend_url=https://...")
+             + "; in any other widget, edit manifest.json.",
              uncertain="Kommo's docs show only https endpoints but do not say that plain http "
              "is refused for server-to-server calls; http is reported for all of them.",
              blocks_pack=True)

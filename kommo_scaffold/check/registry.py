@@ -37,6 +37,19 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
+def by_answer(answer: str) -> str:
+    """Where a fix is a kommo-new answer, the command that changes it where the user is:
+    ``kommo set`` in a project (it re-renders every file the answer writes), ``-d`` for a
+    new one. ``answer`` is KEY=VALUE as typed in a shell."""
+    return (f"in a kommo-new project run `kommo set {answer}`; for a new project, "
+            f"`kommo-new my-widget -d {answer}`")
+
+
+def by_area(area: str) -> str:
+    """Where a fix is an area more, the command that adds it in a project."""
+    return f"in a kommo-new project run `kommo add-area {area}`"
+
+
 def rule(rule_id: str, severity: Severity, title: str, why: str, fix: str, example: str = "",
          uncertain: str = "", blocks_pack: bool = False) -> str:
     """Register a rule; returns its ID, which the checking code passes to ``Context.add``."""

@@ -155,8 +155,25 @@ def new(
         typer.echo(created.summary(path))
         for warning in created.warnings:
             typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
+        _drop_resume_file(data_file)
 
     run(action)
+
+
+def _drop_resume_file(data_file: Path | None) -> None:
+    """The answers file an interrupted kommo-new left to resume from (written by
+    prompts.Recorder.save_for_resume: its name and first line) has done its job once the
+    project is made; any other data file is the user's and stays."""
+    if data_file is None or not (data_file.name.startswith("kommo-new-answers-")
+                                 and data_file.suffix == ".yml"):
+        return
+    import contextlib
+
+    with contextlib.suppress(OSError), data_file.open(encoding="utf-8", errors="replace") as f:
+        if not f.readline().startswith("# Answers given before the interruption;"):
+            return
+    with contextlib.suppress(OSError):
+        data_file.unlink()
 
 
 app.command("new", cls=PlainCommand)(new)
@@ -355,7 +372,7 @@ def pack_command(
     run(action)
 
 
-@app.command("dev")
+@app.command("dev", cls=PlainCommand)
 def dev_command(
     port: Annotated[int, typer.Option("--port", min=1, max=65535,
                                       help="Port on 127.0.0.1.")] = 9000,

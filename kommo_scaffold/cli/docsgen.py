@@ -93,26 +93,32 @@ def areas_markdown() -> str:
     return "\n".join(lines)
 
 
+def command_names() -> list[str]:
+    """Every `kommo` command, in the order app.py declares them."""
+    from kommo_scaffold.cli.app import app
+
+    return [str(info.name) for info in app.registered_commands]
+
+
 def cli_markdown() -> str:
     from typer.testing import CliRunner
 
     from kommo_scaffold.cli.app import app
+    from kommo_scaffold.errors import EXIT_CODES
 
     runner = CliRunner()
-    commands = ["new", "add-area", "remove-area", "update", "check", "pack", "sync-template"]
-    from kommo_scaffold.errors import EXIT_CODES
 
     lines = [GENERATED_NOTE, "# Command reference", "",
              "`kommo-new PATH ...` is exactly `kommo new PATH ...`. Every command takes `-h`",
-             "as `--help`. Project commands (`add-area`, `remove-area`, `update`; `check` and",
-             "`pack` without a PATH or given a folder) work from any folder inside a project:",
-             "like git, they look for the project's `.copier-answers.yml` in that folder and",
-             "its parents. So `kommo pack` inside `widget/` writes the project's",
+             "as `--help`. Project commands (`add-area`, `remove-area`, `set`, `update`, `dev`;",
+             "`check` and `pack` without a PATH or given a folder) work from any folder inside",
+             "a project: like git, they look for the project's `.copier-answers.yml` in that",
+             "folder and its parents. So `kommo pack` inside `widget/` writes the project's",
              "`dist/widget.zip`.", "", "## Exit codes", "",
              "Every command uses the same exit codes:", "",
              "| code | meaning |", "|---|---|",
              *(f"| {code} | {meaning} |" for code, meaning in EXIT_CODES), ""]
-    for args in ([], *([name] for name in commands)):
+    for args in ([], *([name] for name in command_names())):
         result = runner.invoke(app, [*args, "--help"], prog_name="kommo",
                                env={"COLUMNS": "100", "TERM": "dumb"})
         title = "kommo" if not args else f"kommo {args[0]}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from types import FrameType
 
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
@@ -34,13 +35,37 @@ def command_started() -> None:
     _Phase.command_started = True
 
 
+def _standard_streams() -> None:
+    """A standard stream that was closed at start-up (cron and some service managers start
+    jobs with stdin closed) becomes /dev/null, as if started with ``</dev/null``.
+
+    Python sets ``sys.stdin`` (or stdout, stderr) to None then, and the next file opened
+    would take the free descriptor: a git child process would read it as its stdin.
+    """
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        null = os.open(os.devnull, os.O_RDWR)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        setattr(sys, name, open(fd, "r" if fd == 0 else "w",  # noqa: SIM115 - for good
+                                encoding="utf-8", closefd=False))
+
+
 def _guarded(entry_point: str) -> None:
     for signum in _SIGNALS:
         signal.signal(signum, _early_exit)
+    _standard_streams()
     try:
         from kommo_scaffold.cli import app
 
         getattr(app, entry_point)()
+    except Exception as error:  # outside a command's own reporting (cli.run): still a bug
+        from kommo_scaffold.cli import run
+
+        print(f"error: {run.bug_message(error)}", file=sys.stderr)
+        raise SystemExit(1) from None
     finally:
         # While the interpreter shuts down Python resets its own handlers to the system
         # default, which would end the process silently with a signal status; an ignored

@@ -1,5 +1,8 @@
 """Running one command for the CLI: its signal handling, and every expected failure turned
-into a one-line message and the exit code docs/cli.md documents (errors.EXIT_CODES)."""
+into a one-line message and the exit code docs/cli.md documents (errors.EXIT_CODES).
+
+Any other exception is a bug in kommo-scaffold: one line says so and names a log file (in
+kommo's cache folder, else a temporary file) that holds the traceback to report."""
 
 from __future__ import annotations
 
@@ -59,7 +62,49 @@ def _report(error: Exception) -> NoReturn:
         _fail(f"{error.filename or 'a file'}: {error.strerror or error}", 1)
     if isinstance(error, RecursionError):
         _fail("a folder is nested too deeply to handle", 1)
-    raise error
+    _fail(bug_message(error), 1)
+
+
+def bug_message(error: BaseException) -> str:
+    """The one line for an exception no code expected; its traceback goes to a log."""
+    return (f"internal error (a bug in kommo-scaffold): {type(error).__name__}: "
+            f"{_one_line(error)}; details in {_bug_log(error)}; please report it")
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or "(no message)"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _bug_log(error: BaseException) -> str:
+    """Write the traceback (with the version and the command line) to a new log file."""
+    import datetime
+    import os
+    import sys
+    import tempfile
+    import traceback
+
+    from kommo_scaffold.engine import cachedir, store
+
+    try:
+        version = store.installed_version()
+    except Exception:  # the report must not fail on the way
+        version = "unknown"
+    text = "".join([f"kommo-scaffold {version}, Python {sys.version.split()[0]}\n",
+                    f"command: {' '.join(sys.argv)}\n\n",
+                    *traceback.format_exception(error)])
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+    prefix = f"error-{stamp}-"
+    for folder in (cachedir.private_folder("logs"), None):
+        try:
+            handle, path = tempfile.mkstemp(prefix=prefix, suffix=".log",
+                                            dir=None if folder is None else str(folder))
+            with os.fdopen(handle, "w", encoding="utf-8", errors="replace") as log:
+                log.write(text)
+            return path
+        except OSError:
+            continue
+    return "(no log: no writable folder)"
 
 
 def _interrupted(error: KeyboardInterrupt) -> NoReturn:

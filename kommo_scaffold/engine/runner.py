@@ -46,8 +46,24 @@ def copier_errors() -> Iterator[None]:
     except CopierError as error:
         raise ScaffoldError(_one_line(error)) from error
     except (ValueError, TypeError) as error:
-        # copier raises these for answers its validators or type parsers reject.
+        # copier raises these for answers its validators or type parsers reject; raised by
+        # kommo's own code running inside copier they are a bug, reported as one.
+        if _raised_by_kommo(error):
+            raise
         raise UsageError(_one_line(error)) from error
+
+
+def _raised_by_kommo(error: BaseException) -> bool:
+    """The innermost frame of the error's traceback is kommo-scaffold's code."""
+    import kommo_scaffold
+
+    tb = error.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    package = os.path.dirname(os.path.abspath(kommo_scaffold.__file__)) + os.sep
+    return os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(package)
 
 
 @contextlib.contextmanager

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kommo_scaffold.errors import ScaffoldError
-from kommo_scaffold.plumbing import interrupt
+from kommo_scaffold.plumbing import gitutil, interrupt
 from kommo_scaffold.plumbing.gitutil import git
 
 if TYPE_CHECKING:
@@ -282,8 +282,8 @@ def sync(templates: Path | None = None, version: str | None = None) -> TemplateR
                             f"({error.strerror}: {error.filename}); "
                             f"{_recovery_hint(repo)}") from error
     except ScaffoldError as error:
-        if str(repo) in str(error):
-            raise
+        if str(repo) in str(error) or isinstance(error, gitutil.GitUnusable):
+            raise  # names the store already, or the store is not at fault
         raise ScaffoldError(f"The template store {repo} is damaged ({error}); "
                             f"{_recovery_hint(repo)}") from error
 

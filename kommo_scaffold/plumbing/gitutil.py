@@ -8,6 +8,8 @@ NUL-separated (``-z``) and read as bytes, so no file name can be misread or cras
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,20 +31,44 @@ NO_BACKGROUND_WORK_ENV = {"GIT_CONFIG_COUNT": "2",
                           "GIT_CONFIG_KEY_1": "gc.auto", "GIT_CONFIG_VALUE_1": "0"}
 
 
+class GitUnusable(ScaffoldError):
+    """git itself cannot work here (not installed, or it refuses the repository): no
+    repository or store kommo uses is at fault, and the message says what fixes it."""
+
+
+# git >= 2.35.2 refuses a repository owned by another user (safe.directory, git-config(1)).
+_DUBIOUS = re.compile(r"detected dubious ownership in repository at '(?P<path>[^\n]*)'")
+
+
 def _run(args: tuple[str, ...], cwd: Path | None, env: dict[str, str] | None,
          input_bytes: bytes | None) -> subprocess.CompletedProcess[bytes]:
     full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0",
                 "LC_ALL": "C", **(env or {})}
     try:
-        return subprocess.run(["git", *_STABLE, *args], cwd=cwd, env=full_env,
-                              input=input_bytes, capture_output=True, check=False)
+        result = subprocess.run(["git", *_STABLE, *args], cwd=cwd, env=full_env,
+                                input=input_bytes, capture_output=True, check=False)
     except FileNotFoundError as error:
         if cwd is not None and not Path(cwd).is_dir():
             raise ScaffoldError(f"No folder {cwd}") from error
-        raise ScaffoldError("git is not installed; kommo-scaffold needs it "
-                            "(e.g. apt-get install git)") from error
+        raise GitUnusable("git is not installed (no git on PATH); kommo-scaffold needs it: "
+                          "install git (e.g. apt-get install git) and run the command "
+                          "again") from error
     except NotADirectoryError as error:
         raise ScaffoldError(f"{cwd} is not a folder") from error
+    if result.returncode != 0:
+        _refuse_dubious_ownership(result.stderr)
+    return result
+
+
+def _refuse_dubious_ownership(stderr: bytes) -> None:
+    """git's ownership refusal, whatever the caller expected: git gives no answer in such a
+    repository (it is not "no repository"), and only the user can decide to trust it."""
+    match = _DUBIOUS.search(os.fsdecode(stderr))
+    if match:
+        path = match["path"]
+        raise GitUnusable(f"git refuses to work in {path}: the repository is owned by another "
+                          "user (git's safe.directory check); if you trust it, run: git config "
+                          f"--global --add safe.directory {shlex.quote(path)}")
 
 
 def _failure(args: tuple[str, ...], result: subprocess.CompletedProcess[bytes]) -> ScaffoldError:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kommo_scaffold.errors import ScaffoldError
-from kommo_scaffold.plumbing.gitutil import git
+from kommo_scaffold.plumbing.gitutil import GitUnusable, git
 
 LOCK_NAME = "kommo-scaffold.lock"
 # How long a second command waits for the first before refusing (seconds).
@@ -37,8 +37,14 @@ def lock_path(project: Path) -> Path:
 @contextlib.contextmanager
 def lock_if_in_repository(folder: Path) -> Iterator[None]:
     """The project lock where ``folder`` is in a git repository; a bare widget folder (a
-    download, an unzipped archive) has no other kommo command to wait for."""
-    if not git("rev-parse", "--absolute-git-dir", cwd=folder, check=False).strip():
+    download, an unzipped archive) has no other kommo command to wait for, and neither has
+    a checkout git will not work in (no git installed, or owned by another user, as in a
+    CI container): no kommo command that changes a project runs there."""
+    try:
+        in_repository = git("rev-parse", "--absolute-git-dir", cwd=folder, check=False).strip()
+    except GitUnusable:
+        in_repository = ""
+    if not in_repository:
         yield
         return
     with project_lock(folder, optional=True):

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold.catalog import areas
+from kommo_scaffold.catalog import areas, suggest
 from kommo_scaffold.errors import ScaffoldError, UsageError
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -259,8 +259,9 @@ def validate_locations(locations: list[Any]) -> None:
             hint = ""
             if isinstance(code, str) and code.rsplit("-", 1)[0] in areas.AREA_BY_CODE:
                 hint = " (write areas without -0/-1; use panel_locations or --no-panel)"
-            raise UsageError(f"Unknown connection area {code!r}{hint}; known areas: "
-                             f"{', '.join(areas.AREA_CODES)}")
+            near = suggest.did_you_mean(code) if isinstance(code, str) else ""
+            raise UsageError(f"Unknown connection area {code!r}{hint};"
+                             + (near or f" known areas: {', '.join(areas.AREA_CODES)}"))
     seen = set()
     for code in locations:
         if code in seen:
@@ -274,7 +275,9 @@ def validate_locations(locations: list[Any]) -> None:
 def validate_panel(panel: list[Any], locations: list[str] | None) -> None:
     for code in panel:
         if code not in areas.AREA_BY_CODE:
-            raise UsageError(f"Unknown connection area {code!r} in panel_locations")
+            near = suggest.did_you_mean(code) if isinstance(code, str) else ""
+            raise UsageError(f"Unknown connection area {code!r} in panel_locations"
+                             + (f";{near}" if near else ""))
         if not areas.AREA_BY_CODE[code].takes_panel_flag:
             raise UsageError(f"{code} does not take a panel flag: only card and list areas "
                              f"({', '.join(areas.PANEL_AREAS)}) do")

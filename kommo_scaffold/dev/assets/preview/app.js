@@ -284,16 +284,17 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
         });
       });
     });
-    window.kommoPreview = {
+    var api = window.kommoPreview;  // made by boot.js, `ready` included
+    $.extend(api, {
       log: log, warnings: warnings, fail: fail,
-      ready: Promise.resolve(ready).then(function () { return true; }),
       areas: function () { return areas(); },
       go: go, selectRows: entries.selectRows,
       openSettings: function () { return go('settings'); },
       save: function (fields) { return entries.save(fields, 'Y'); },
       saveBot: entries.saveBot,
       widget: function () { return widget; }
-    };
+    });
+    api.settleReady(Promise.resolve(ready).then(function () { return true; }));
   }
 
   return {start: start};

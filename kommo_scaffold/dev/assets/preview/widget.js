@@ -115,10 +115,16 @@ define(['jquery', 'twigjs', 'controls'], function ($, Twig, controls) {
           body += Twig.twig({data: String(opts.render)}).render(data || {});
         }
         var $panel = ctx.shell.panel();
+        var $caption = $('<div/>', {'class': 'card-widgets__widget__caption ' +
+                                             (caption.class_name || '')});
+        if (caption.html) {
+          $caption.html(caption.html);
+        } else {  // as Kommo: the widget's name in the user's language, as text
+          var name = lookup(state.i18n[lang], manifestWidget.name);
+          $caption.text(typeof name === 'string' ? name : manifestWidget.name || code);
+        }
         $panel.empty().append(
-          $('<div/>', {'class': 'card-widgets__widget__caption ' + (caption.class_name || '')})
-            .html(caption.html || manifestWidget.name || code),
-          $('<div/>', {'class': 'card-widgets__widget__body'}).html(body));
+          $caption, $('<div/>', {'class': 'card-widgets__widget__body'}).html(body));
         return $panel;
       },
       crm_post: function (url, data, success, type, error) {

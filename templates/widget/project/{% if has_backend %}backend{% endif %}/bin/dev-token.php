@@ -59,7 +59,7 @@ foreach (array_keys($config['routes']) as $route) {
             'data' => ['id' => 1, 'element_type' => 2, 'status_id' => 142, 'pipeline_id' => 1],
             'time' => time()], 'action' => ['settings' => ['widget' => ['settings' => ['message' => 'Hello']]]],
             'subdomain' => 'example', 'account_id' => 1];
-        $lines[] = 'curl -s -X POST ' . shellQuote($url) . " -H 'Content-Type: application/json' -d "
+        $lines[] = "curl -s -w '\\n' -X POST " . shellQuote($url) . " -H 'Content-Type: application/json' -d "
             . shellQuote(json_encode($body, JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR));
         continue;
     }
@@ -69,13 +69,13 @@ foreach (array_keys($config['routes']) as $route) {
     }
     $token = mint($secret, $base);
     if ($route === '/sms') {
-        $lines[] = 'curl -s -X POST ' . shellQuote($url) . " --data-urlencode 'phone=+15550100'"
+        $lines[] = "curl -s -w '\\n' -X POST " . shellQuote($url) . " --data-urlencode 'phone=+15550100'"
             . " --data-urlencode 'text=Test message' --data-urlencode " . shellQuote('token=' . $token);
     } elseif ($route === '/salesbot') {
         // The hook continues the bot at return_url: a made-up one fails there (see the log).
-        $body = ['token' => $token, 'data' => ['handler' => 'send_request', 'message' => 'Hello'],
+        $body = ['token' => $token, 'data' => ['handler' => $config['salesbot_handler_code'], 'message' => 'Hello'],
             'return_url' => 'https://example.kommo.com/api/v4/salesbot/1/continue/1'];
-        $lines[] = 'curl -s -X POST ' . shellQuote($url) . " -H 'Content-Type: application/json' -d "
+        $lines[] = "curl -s -w '\\n' -X POST " . shellQuote($url) . " -H 'Content-Type: application/json' -d "
             . shellQuote(json_encode($body, JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR));
     }
 }
