@@ -162,7 +162,7 @@ def test_add_area_adds_its_tests_and_keeps_the_developers(make_widget):
 def _split(project: Path, deps: str, use: str) -> None:
     """script.js asks for DEPS (after jquery) and runs USE in render()."""
     script = project / "widget" / "script.js"
-    _replace(script, "define(['jquery'], function ($) {",
+    _replace(script, "define(['jquery'], /** @param {JQueryStatic} $ */ function ($) {",
              f"define(['jquery', {deps}], function ($, format, card) {{")
     _inject(script, "render", use)
 
