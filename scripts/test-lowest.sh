@@ -63,8 +63,8 @@ tests=(
   tests/test_cli_new.py::test_settings_fields_are_asked_one_by_one
   tests/test_cli_new.py::test_data_file_and_data_flags
   tests/test_prompts.py::test_help_is_wrapped_to_the_terminal_not_cut
-  tests/test_check_jsparse.py::test_valid_javascript_parses
-  tests/test_check_jsparse.py::test_broken_javascript_is_rejected_at_its_line
+  tests/test_check_jsparse.py::test_valid_javascript_is_accepted
+  tests/test_check_jsparse.py::test_broken_javascript_is_rejected_at_its_line_and_column
   tests/test_check_jsparse.py::test_reads_define_and_nested_callbacks
   tests/test_dev_server.py::test_reload_and_check_events_on_save
 )
