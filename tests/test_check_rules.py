@@ -109,6 +109,19 @@ def corrupt_entry(w: W, tmp: Path) -> Path:
     return path
 
 
+def dp_project(url: str, dotenv: str) -> Setup:
+    """A kommo-new-shaped project: the widget in widget/, the DP back end beside it."""
+    def setup(w: W, tmp: Path) -> Path:
+        w.add_area("digital_pipeline", "digital_pipeline")
+        w.manifest["dp"]["webhook_url"] = url
+        w.build()
+        (tmp / "backend" / "src").mkdir(parents=True)
+        (tmp / "backend" / "src" / "Dp.php").write_text("<?php\n", "utf-8")
+        (tmp / "backend" / ".env").write_text(dotenv, "utf-8")
+        return tmp
+    return setup
+
+
 def locs(*values: str) -> Setup:
     return top("locations", list(values))
 
@@ -242,6 +255,8 @@ CASES: dict[str, tuple[Setup, Setup]] = {
               top("settings", {"map": {"name": "settings.login", "type": "custom"}})),
     "KS218": (areas_("salesbot_designer", callbacks_drop=("salesbotDesignerSettings",)),
               areas_("salesbot_designer")),
+    "KS219": (dp_project("https://w.acme-crm.com/dp", "KOMMO_DP_SECRET=\n"),
+              dp_project("https://w.acme-crm.com/dp/s3cr3t", "KOMMO_DP_SECRET=s3cr3t\n")),
     "KS301": (delete("script.js"), nothing),
     "KS302": (script("define(['jquery'], function ($) {\n  var a = [1, 2;\n});\n"), nothing),
     "KS303": (script("var callbacks = {render: 1};\n"), nothing),

@@ -42,6 +42,7 @@ def _checks() -> tuple[Callable[[Context], None], ...]:
     checks: tuple[Callable[[Context], None], ...] | None = globals().get("CHECKS")
     if checks is None:
         from kommo_scaffold.check import (
+            backend,
             checklist,
             files,
             i18n,
@@ -55,7 +56,7 @@ def _checks() -> tuple[Callable[[Context], None], ...]:
         add_examples(EXAMPLES)
         checks = (files.check_files, manifest.check_manifest, locations.check_locations,
                   scripts.check_scripts, i18n.check_i18n, images.check_images,
-                  checklist.check_checklist)
+                  backend.check_backend, checklist.check_checklist)
         globals()["CHECKS"] = checks
     return checks
 
