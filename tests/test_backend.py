@@ -113,7 +113,7 @@ class PhpServer:
     log_path: Path | None = None
 
     def start(self) -> PhpServer:
-        self.port = free_port()
+        self.port = self.port or free_port()
         self.log_path = self.project.parent / f"php-{self.project.name}-{self.port}.log"
         env = {**os.environ, **self.env}
         with open(self.log_path, "wb") as log:
