@@ -173,3 +173,26 @@ def test_parse_types_the_answer() -> None:
     assert answers.parse_data(["backend=yes"], None, questions) == {"backend": True}
     with pytest.raises(UsageError, match="expected true or false"):
         answers.parse_data(["backend=sometimes"], None, questions)
+
+
+def test_removing_the_last_back_end_area_keeps_the_users_actions(tmp_path: Path) -> None:
+    """While sms decided, copier recorded no `backend` answer; removing sms would take the
+    back end with the user's own actions in hooks/widget.php: it stays (backend=true)."""
+    from kommo_scaffold.scaffold import update
+
+    project = edited_project(tmp_path / "w", locations=["lcard", "sms"])
+    hook = project / "backend" / "hooks" / "widget.php"
+    anchor = "function widget_ping(WidgetRequest $r): array\n{\n"
+    hook.write_text(hook.read_text("utf-8").replace(anchor, anchor + HOOK_EDIT), "utf-8")
+    commit(project, "my ping")
+    result = update.remove_area(project, ["sms"], never)
+    assert HOOK_EDIT in hook.read_text("utf-8")
+    assert not (project / "backend" / "src" / "Sms.php").exists()
+    assert recorded(project)["backend"] is True
+    assert "kept the back end (backend=true)" in result.summary()
+    commit(project, "no sms")
+
+    # Without actions of the user's, the back end goes with its last area, as before.
+    plain = edited_project(tmp_path / "p", locations=["lcard", "sms"])
+    update.remove_area(plain, ["sms"], never)
+    assert not (plain / "backend").exists()

@@ -186,6 +186,8 @@ JWT_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.jwt)
 # (`/widget/<action>` with Kommo's one-time token); BACKEND_AREAS always have it, and then
 # the question is not asked.
 BACKEND_QUESTION = "backend"
+# The user's widget actions (GET|POST /widget/<action>), in every back end.
+WIDGET_HOOK = "backend/hooks/widget.php"
 BACKEND_HELP = ("Does the widget call a server of yours? Yes adds the PHP back end "
                 "(backend/) with a /widget/<action> route for script.js")
 
