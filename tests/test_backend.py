@@ -59,6 +59,7 @@ def make_jwt(claims: dict[str, Any] | None = None, secret: str = SECRET,
             "jti": uuid.uuid4().hex,
             "iat": now, "nbf": now, "exp": now + 300, "account_id": 987, "user_id": 5,
             "subdomain": "acme", "client_uuid": "uuid-1", **(claims or {}), **overrides}
+    body = {name: value for name, value in body.items() if value is not None}  # None: absent
     signing_input = (b64url(json.dumps(header or {"alg": "HS256", "typ": "JWT"}).encode())
                      + "." + b64url(json.dumps(body).encode()))
     signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
@@ -112,7 +113,7 @@ class PhpServer:
     log_path: Path | None = None
 
     def start(self) -> PhpServer:
-        self.port = free_port()
+        self.port = self.port or free_port()
         self.log_path = self.project.parent / f"php-{self.project.name}-{self.port}.log"
         env = {**os.environ, **self.env}
         with open(self.log_path, "wb") as log:
@@ -142,8 +143,9 @@ class PhpServer:
         return self.log_path.read_text("utf-8", "replace") if self.log_path else ""
 
     def request(self, method: str, path: str, body: bytes | str | dict[str, Any] | None = None,
-                content_type: str | None = None, form: bool = False) -> Reply:
-        headers = {}
+                content_type: str | None = None, form: bool = False,
+                headers: dict[str, str] | None = None) -> Reply:
+        headers = dict(headers or {})
         data: bytes | None
         if isinstance(body, dict):
             if form:
@@ -288,7 +290,7 @@ def test_health_lists_the_routes(server: PhpServer) -> None:
     reply = server.request("GET", "/")
     assert reply.status == 200
     assert assert_clean(reply) == {"widget_code": "backend_test", "widget_name": "All",
-                                   "routes": ["/dp", "/sms", "/salesbot"]}
+                                   "routes": ["/dp", "/sms", "/salesbot", "/widget"]}
 
 
 @pytest.mark.parametrize("path", ["/nope", "/dp/extra", "/index.php/nope", "/DP"])
@@ -455,6 +457,15 @@ BAD_TOKENS = {
     "no-exp": lambda: make_jwt(exp=None),
     "garbage": lambda: "not.a.jwt",
     "two-parts": lambda: "abc.def",
+    # The issuer is the account: https://<subdomain>.kommo.com (.amocrm.ru, .amocrm.com),
+    # agreeing with the subdomain claim.
+    "no-iss": lambda: make_jwt(iss=None),
+    "iss-other-site": lambda: make_jwt(iss="https://acme.example.com"),
+    "iss-lookalike": lambda: make_jwt(iss="https://acme.kommo.com.evil.example"),
+    "iss-http": lambda: make_jwt(iss="http://acme.kommo.com"),
+    "iss-two-labels": lambda: make_jwt(iss="https://a.acme.kommo.com", subdomain="a.acme"),
+    "iss-other-account": lambda: make_jwt(iss="https://other.kommo.com"),
+    "no-subdomain": lambda: make_jwt(subdomain=None),
 }
 
 
@@ -625,7 +636,7 @@ def test_only_chosen_routes_exist(tmp_path: Path, area: str) -> None:
     php = PhpServer(project, {"KOMMO_CLIENT_SECRET": SECRET}).start()
     try:
         routes = {"digital_pipeline": "/dp", "sms": "/sms", "salesbot_designer": "/salesbot"}
-        assert php.request("GET", "/").json()["routes"] == [routes[area]]
+        assert php.request("GET", "/").json()["routes"] == [routes[area], "/widget"]
         for other_area, route in routes.items():
             status = php.request("POST", route, {"x": 1}).status
             assert (status == 404) == (other_area != area), (route, status)

@@ -23,10 +23,13 @@ ROUTES = {code: AREA_BY_CODE[code].backend_route for code in BACKEND_AREAS}
 # PHP files each back-end area adds, on top of the front controller and the framework.
 AREA_PHP = {
     "digital_pipeline": {"src/Dp.php", "hooks/dp.php"},
-    "sms": {"src/Sms.php", "src/Jwt.php", "hooks/sms.php"},
-    "salesbot_designer": {"src/Salesbot.php", "src/Jwt.php", "hooks/salesbot.php"},
+    "sms": {"src/Sms.php", "hooks/sms.php"},
+    "salesbot_designer": {"src/Salesbot.php", "hooks/salesbot.php"},
 }
-BASE_PHP = {"public/index.php", "src/App.php", "src/config.php", "bin/dev-token.php"}
+# Every back end: the front controller, the framework, the one token check and the widget's
+# own /widget/<action> route with its hook.
+BASE_PHP = {"public/index.php", "src/App.php", "src/config.php", "bin/dev-token.php",
+            "src/Jwt.php", "src/Widget.php", "hooks/widget.php"}
 
 
 def valid_locations(locations: list[str]) -> list[str]:
@@ -50,6 +53,10 @@ def random_combinations(count: int, seed: int = 5) -> list[list[str]]:
 
 COMBINATIONS = ([valid_locations([code]) for code in AREA_CODES] + [list(AREA_CODES)]
                 + random_combinations(6))
+# The `backend` answer on widgets without a back-end area (each kind of area, and where the
+# script's call button goes: card panel, advanced page, settings modal).
+WITH_BACKEND = [["lcard"], ["llist"], ["advanced_settings", "clist"],
+                ["widget_page", "everywhere"]]
 
 
 def php_files(project: Path) -> set[str]:
@@ -59,9 +66,9 @@ def php_files(project: Path) -> set[str]:
     return {p.relative_to(backend).as_posix() for p in backend.rglob("*.php")}
 
 
-def expected_php(locations: list[str]) -> set[str]:
+def expected_php(locations: list[str], backend: bool = False) -> set[str]:
     chosen = [code for code in locations if code in BACKEND_AREAS]
-    if not chosen:
+    if not chosen and not backend:
         return set()
     return BASE_PHP.union(*(AREA_PHP[code] for code in chosen))
 
@@ -93,7 +100,22 @@ def test_backend_matches_the_areas_and_lints(make_widget, locations: list[str]) 
     for name in sorted(php_files(project)):
         php_lint(project / "backend" / name)
     config = json.loads(php_eval(project, "echo json_encode(require 'backend/src/config.php');"))
-    assert list(config["routes"]) == [ROUTES[c] for c in BACKEND_AREAS if c in locations]
+    assert list(config["routes"]) == [ROUTES[c] for c in BACKEND_AREAS if c in locations] + [
+        "/widget"]
+
+
+@pytest.mark.parametrize("locations", WITH_BACKEND, ids=lambda ls: "areas:" + "+".join(ls))
+def test_backend_answer_gives_any_widget_the_back_end(make_widget, locations: list[str]) -> None:
+    project = make_widget(locations=locations, backend=True)
+    assert php_files(project) == BASE_PHP
+    config = (project / "backend" / "src" / "config.php").read_text("utf-8")
+    assert "'/widget' => 'Widget'" in config
+    script = (project / "widget" / "script.js").read_text("utf-8")
+    assert 'var BACKEND_URL = "https://example.com/widget_1";' in script
+    assert script.count("addBackendButton(") == 2  # defined once, drawn in one place
+    if shutil.which("php") is not None:
+        for name in sorted(php_files(project)):
+            php_lint(project / "backend" / name)
 
 
 def test_no_leftover_template_syntax(make_widget) -> None:
@@ -170,7 +192,7 @@ def test_copier_update_adds_the_dp_route(tmp_path: Path) -> None:
     assert manifest["dp"]["webhook_url"].endswith("/dp")
     php = PhpServer(project, {"KOMMO_CLIENT_SECRET": SECRET}).start()
     try:
-        assert php.request("GET", "/").json()["routes"] == ["/dp", "/sms"]
+        assert php.request("GET", "/").json()["routes"] == ["/dp", "/sms", "/widget"]
         assert php.request("POST", "/dp", dp_body()).status == 200
     finally:
         php.stop()

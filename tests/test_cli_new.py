@@ -191,6 +191,8 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_but_the_answers_to_resume_from(tmp_pa
     child.send("\r")  # the default areas: lcard, settings
     child.expect("right-hand panel")
     child.send("\r")
+    child.expect("server of yours")
+    child.send("\r")  # no back end
     child.expect("installs the widget")
     child.send("\r")
     child.expect("Field 1 code")
@@ -210,7 +212,7 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_but_the_answers_to_resume_from(tmp_pa
         "widget_name": "Resumed Widget", "widget_code": "resumed_widget",
         "widget_description": "Resumed Widget widget for Kommo.",
         "short_description": "Resumed Widget",
-        "locations": ["lcard", "settings"], "panel_locations": ["lcard"],
+        "locations": ["lcard", "settings"], "panel_locations": ["lcard"], "backend": False,
         "installation": True, "settings_fields": []}
     # Passing the file back keeps the answer given before the interruption.
     (work / "taken").mkdir()
@@ -248,7 +250,7 @@ def test_area_defaults_follow_the_typed_widget_name(tmp_path):
     child.expect("Widget name")
     child.send("\x15Typed Name\r")
     for question in ("Your project's code", "Description shown", "Short description",
-                     "right-hand panel"):
+                     "right-hand panel", "server of yours"):
         child.expect(question)
         child.send("\r")
     child.expect("Title of the widget's own page under Settings")
@@ -279,7 +281,8 @@ COMPLETE_ANSWERS = {
     "installation": True,
     "settings_fields": [{"code": "api_key", "name": "API key", "type": "pass",
                          "required": True}],
-    "locations": ["lcard", "settings"], "panel_locations": ["lcard"], "init_once": False,
+    "locations": ["lcard", "settings"], "panel_locations": ["lcard"], "backend": False,
+    "init_once": False,
 }
 
 
@@ -314,7 +317,7 @@ def test_complete_data_file_never_prompts_on_a_terminal(tmp_path):
 
 def test_missing_answers_without_a_terminal_are_named(tmp_path):
     partial = {key: value for key, value in COMPLETE_ANSWERS.items()
-               if key not in ("widget_code", "init_once")}
+               if key not in ("widget_code", "init_once", "backend")}
     partial["locations"] = ["lcard", "settings", "digital_pipeline"]
     answers = write_answers(tmp_path / "answers.yml", partial)
     result = run_cli("new", "w", "--data-file", str(answers), cwd=tmp_path, input_text="")

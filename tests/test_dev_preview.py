@@ -554,3 +554,49 @@ done
                           capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stdout + done.stderr + (tmp_path / "dev.log").read_text()
     assert "'callback': 'leads.selected'" in done.stdout, done.stdout
+
+
+def test_the_back_end_button_calls_the_local_back_end(preview, tmp_path):
+    """The generated script.js's button, clicked in the preview: $authorizedAjax signs with
+    the project's jwt_secret, the generated back end (php -S) accepts it when started with that
+    secret and the preview's origin in KOMMO_DEV_ORIGINS, and the page shows the answer, or
+    why the call failed."""
+    if shutil.which("php") is None:
+        pytest.skip("php is not installed")
+    from dev_helpers import free_port
+    from test_backend import PhpServer
+
+    port = free_port()
+    path = rendered(tmp_path / "calls", {"widget_code": "calls", "locations": ["lcard"],
+                                         "backend": True,
+                                         "backend_url": f"http://127.0.0.1:{port}"})
+    php = PhpServer(path, {}, port=port).start()
+    try:
+        page, session = preview(path)
+        page.open()
+        env = path / "backend" / ".env"
+        origin = session.server.base_url.rstrip("/")
+        answer = ".calls-answer"
+
+        def click() -> str:
+            page.js(f"document.querySelector({json.dumps(answer)}).textContent = ''")
+            page.page.click(".calls-ping")
+            page.page.wait_for_function(
+                f"!['', '...'].includes(document.querySelector({json.dumps(answer)}).textContent)")
+            return page.js(f"document.querySelector({json.dumps(answer)}).textContent")
+
+        env.write_text(f"KOMMO_CLIENT_SECRET=not-the-preview-secret\nKOMMO_DEV_ORIGINS={origin}\n",
+                       "utf-8")
+        assert click() == "Back end call failed: Invalid token"
+        secret = json.loads((path / ".kommo" / "dev-settings.json").read_text("utf-8"))[
+            "jwt_secret"]
+        env.write_text(f"KOMMO_CLIENT_SECRET={secret}\nKOMMO_DEV_ORIGINS={origin}\n", "utf-8")
+        shown = click()
+        assert shown.startswith("Back end answered: "), shown
+        assert json.loads(shown.split(": ", 1)[1]) == {
+            "ok": True, "account_id": 1000001, "user_id": 2000001, "subdomain": "preview"}
+        env.write_text(f"KOMMO_CLIENT_SECRET={secret}\n", "utf-8")  # the origin not allowed
+        assert click() == "Back end call failed: no answer"
+        assert " GET /widget/ping 200 " in php.log()
+    finally:
+        php.stop()

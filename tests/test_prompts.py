@@ -35,10 +35,14 @@ def test_the_widget_then_areas_then_their_details_then_the_form_then_the_rest() 
     order = order[len(widget):]
     assert order[0] == "locations"
     assert order[1] == "panel_locations"
-    details = order[2:2 + len(per_area)]
+    # Whether the widget has a back end, right after the areas (which may decide it) and
+    # before backend_url and the areas' details.
+    assert order[2] == "backend"
+    details = order[3:3 + len(per_area)]
     assert set(details) == per_area, details
-    assert order[2 + len(per_area):2 + len(per_area) + 2] == ["installation", "settings_fields"]
-    rest = order[2 + len(per_area) + 2:]
+    assert details[0] == "backend_url"
+    assert order[3 + len(per_area):3 + len(per_area) + 2] == ["installation", "settings_fields"]
+    rest = order[3 + len(per_area) + 2:]
     assert rest[:2] == ["widget_version", "locales"]
 
 
@@ -94,7 +98,8 @@ ANSWERS = {  # everything but the panel areas and the settings fields
     "widget_name": "Crm Tool", "widget_code": "crm_tool",
     "widget_description": "Tools for the CRM.", "short_description": "CRM tools",
     "widget_version": "1.0.0", "locales": ["en"], "support_email": "", "support_link": "",
-    "installation": True, "locations": ["lcard", "settings"], "init_once": False,
+    "installation": True, "locations": ["lcard", "settings"], "backend": False,
+    "init_once": False,
 }
 
 

@@ -178,8 +178,9 @@ def assert_valid_widget(project: Path, allowed_warnings: frozenset[str] = frozen
                          if not ALLOWED_BRACES.fullmatch(found)}
             assert not leftovers, (path, leftovers)
 
-    # back end only when an area needs it; every PHP file lints
-    needs_backend = bool(set(locations) & set(areas.BACKEND_AREAS))
+    # back end only when an area needs it or the backend answer asks for it; every PHP
+    # file lints
+    needs_backend = areas.has_backend(locations, answers.get("backend") is True)
     assert (project / "backend").is_dir() == needs_backend
     if needs_backend and shutil.which("php"):
         for php in (project / "backend").rglob("*.php"):

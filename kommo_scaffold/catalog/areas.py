@@ -32,8 +32,6 @@ BASE_LOGOS: dict[str, tuple[int, int]] = {
 # Logos that only some areas need.
 AREA_LOGOS: dict[str, tuple[int, int]] = {"logo_dp.png": (174, 109)}
 MAX_IMAGE_BYTES = 300 * 1024
-# Under backend/: the JWT check that areas with `jwt` share.
-JWT_FILE = "src/Jwt.php"
 
 # Kommo's locales plus ru for amoCRM accounts (https://developers.kommo.com/docs/i18n).
 LOCALES: tuple[str, ...] = ("en", "es", "pt", "tr", "id", "ru")
@@ -75,7 +73,8 @@ class Area:
     backend_route: str | None = None
     php_class: str | None = None
     backend_hook: str | None = None
-    # Kommo signs the route's requests with a JWT, checked by backend/src/Jwt.php.
+    # Kommo signs the route's requests with a one-time JWT (checked by backend/src/Jwt.php,
+    # part of every back end: the widget's own /widget/<action> calls carry one too).
     jwt: bool = False
     # The computed copier value (`when: false` in copier.yml) that names the area's files
     # in the template, as in widget/images/{% if has_dp %}logo_dp.png{% endif %}.
@@ -88,8 +87,7 @@ class Area:
         """Files under backend/ the area adds (the shared back end comes with any of them)."""
         if not self.backend_route:
             return ()
-        own = (f"src/{self.php_class}.php", f"hooks/{self.backend_hook}")
-        return own + ((JWT_FILE,) if self.jwt else ())
+        return (f"src/{self.php_class}.php", f"hooks/{self.backend_hook}")
 
     @property
     def project_files(self) -> tuple[str, ...]:
@@ -184,6 +182,24 @@ PANEL_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.takes_panel_flag
 CARD_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.panel_by_default)
 BACKEND_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.backend_route)
 JWT_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.jwt)
+# The `backend` answer gives any widget the back end, for the widget's own calls
+# (`/widget/<action>` with Kommo's one-time token); BACKEND_AREAS always have it, and then
+# the question is not asked.
+BACKEND_QUESTION = "backend"
+# The user's widget actions (GET|POST /widget/<action>), in every back end.
+WIDGET_HOOK = "backend/hooks/widget.php"
+BACKEND_HELP = ("Does the widget call a server of yours? Yes adds the PHP back end "
+                "(backend/) with a /widget/<action> route for script.js")
+
+
+def backend_needed_by(locations: list[str] | tuple[str, ...]) -> list[str]:
+    """The chosen areas that cannot work without the back end."""
+    return [code for code in locations if code in BACKEND_AREAS]
+
+
+def has_backend(locations: list[str] | tuple[str, ...], backend: bool = False) -> bool:
+    """Whether a widget with these answers has backend/ (copier.yml's has_backend)."""
+    return bool(backend) or bool(backend_needed_by(locations))
 # Areas that exist only on amoCRM / legacy Kommo accounts: still valid, worth a note.
 LEGACY_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS if a.platform == "amocrm")
 # Areas seen in amoCRM docs that the generator does not offer but the checker must accept.

@@ -28,4 +28,18 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Selected", "es": "Seleccionados", "pt": "Selecionados", "tr": "Seçilenler",
         "id": "Dipilih", "ru": "Выбрано",
     },
+    # The button that calls the back end's /widget/ping (widgets with a back end).
+    "backend.ping": {
+        "en": "Call my back end", "es": "Llamar a mi servidor", "pt": "Chamar meu servidor",
+        "tr": "Sunucumu çağır", "id": "Panggil server saya", "ru": "Вызвать мой сервер",
+    },
+    "backend.answer": {
+        "en": "Back end answered", "es": "El servidor respondió", "pt": "O servidor respondeu",
+        "tr": "Sunucu yanıt verdi", "id": "Server menjawab", "ru": "Сервер ответил",
+    },
+    "backend.failed": {
+        "en": "Back end call failed", "es": "Falló la llamada al servidor",
+        "pt": "A chamada ao servidor falhou", "tr": "Sunucu çağrısı başarısız",
+        "id": "Panggilan server gagal", "ru": "Ошибка вызова сервера",
+    },
 }

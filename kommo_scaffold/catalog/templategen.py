@@ -84,9 +84,9 @@ def _any_of(codes: tuple[str, ...] | list[str]) -> str:
 
 
 def flags() -> dict[str, tuple[str, ...]]:
-    """Each computed flag the template's file and folder names use -> the areas that set it."""
-    result: dict[str, tuple[str, ...]] = {"has_backend": areas.BACKEND_AREAS,
-                                          "needs_jwt": areas.JWT_AREAS}
+    """Each computed flag the template's file and folder names use -> the areas that set it
+    (has_backend is also set by the `backend` answer)."""
+    result: dict[str, tuple[str, ...]] = {"has_backend": areas.BACKEND_AREAS}
     for area in areas.AREAS:
         if area.flag:
             result[area.flag] = (area.code,)
@@ -96,9 +96,25 @@ def flags() -> dict[str, tuple[str, ...]]:
 def _flag_questions() -> list[str]:
     lines = []
     for name, codes in flags().items():
-        lines += [f"{name}:", "  type: bool", f'  default: "{{{{ {_any_of(codes)} }}}}"',
+        test = _any_of(codes)
+        if name == "has_backend":
+            test = f"{areas.BACKEND_QUESTION} or {test}"
+        lines += [f"{name}:", "  type: bool", f'  default: "{{{{ {test} }}}}"',
                   "  when: false"]
     return lines
+
+
+def _backend_question() -> list[str]:
+    """The `backend` yes/no, asked only when no chosen area needs the back end anyway."""
+    return [f"{areas.BACKEND_QUESTION}:", "  type: bool", "  help: >-",
+            *(f"    {line}" for line in _wrap(areas.BACKEND_HELP)), "  default: false",
+            f'  when: "{{{{ not ({_any_of(areas.BACKEND_AREAS)}) }}}}"']
+
+
+def _wrap(text: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, 84)
 
 
 def conditional_name(name: str, flag: str) -> str:
@@ -119,8 +135,8 @@ def template_paths() -> dict[str, str]:
             result[f"widget/{path}"] = f"{folder}/{conditional_name(name, str(area.flag))}"
         for path in area.backend_files:
             folder, _, name = path.rpartition("/")
-            flag = "needs_jwt" if path == areas.JWT_FILE else str(area.flag)
-            result[f"backend/{path}"] = f"{backend}/{folder}/{conditional_name(name, flag)}"
+            result[f"backend/{path}"] = (f"{backend}/{folder}/"
+                                         f"{conditional_name(name, str(area.flag))}")
     return result
 
 
@@ -141,6 +157,7 @@ def generated_blocks() -> dict[str, list[str]]:
         "location-choices": location_choices,
         "locale-choices": locale_choices,
         "left-menu-after": after_choices,
+        "backend": _backend_question(),
         "flags": _flag_questions(),
     }
 

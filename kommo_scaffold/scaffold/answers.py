@@ -199,6 +199,7 @@ def validate(answers: dict[str, Any]) -> None:
     locations = answers.get("locations")
     if locations is not None:
         validate_locations(_require_list("locations", locations))
+    _validate_backend(answers.get(areas.BACKEND_QUESTION), locations)
     if "panel_locations" in answers:
         panel = _require_list("panel_locations", answers["panel_locations"])
         validate_panel(panel, locations)
@@ -208,6 +209,18 @@ def validate(answers: dict[str, Any]) -> None:
         raise UsageError(f"mobile_color {answers['mobile_color']!r} must look like #5F43CF")
     _validate_urls(answers)
     _validate_details(answers)
+
+
+def _validate_backend(backend: Any, locations: Any) -> None:
+    """`backend` is a yes/no, and no when an area needs the back end is a contradiction."""
+    if backend is None:
+        return
+    if not isinstance(backend, bool):
+        raise UsageError(f"backend must be true or false, not {backend!r}")
+    needed = areas.backend_needed_by(locations) if isinstance(locations, list) else []
+    if not backend and needed:
+        raise UsageError(f"backend=false: {', '.join(needed)} cannot work without the back "
+                         "end (remove the area first with `kommo remove-area`)")
 
 
 def _validate_urls(answers: dict[str, Any]) -> None:

@@ -63,16 +63,28 @@ def parse_pairs(pairs: list[str]) -> dict[str, Any]:
     return data
 
 
-def _check_areas_have(keys: list[str], locations: list[str]) -> None:
+def _check_areas_have(keys: list[str], locations: list[str], backend: bool) -> None:
     """Per-area answers only for areas the project has (copier would ignore them)."""
-    owners: dict[str, list[str]] = {"backend_url": list(areas.BACKEND_AREAS)}
+    owners: dict[str, list[str]] = {}
     for area in areas.AREAS:
         for key in area.questions:
             owners.setdefault(key, []).append(area.code)
+    if "backend_url" in keys and not areas.has_backend(locations, backend):
+        raise UsageError("backend_url belongs to the back end, which this project does not "
+                         "have: add it in the same command with backend=true")
     for key in keys:
         if key in owners and not set(owners[key]) & set(locations):
             raise UsageError(f"{key} belongs to {' or '.join(owners[key])}, which this "
                              "project does not have (add it with `kommo add-area`)")
+
+
+def _check_backend(wanted: Any, locations: list[str]) -> None:
+    """backend=true where an area already brings the back end changes nothing: say so
+    (backend=false there is refused by answers.validate)."""
+    needed = areas.backend_needed_by(locations)
+    if wanted is True and needed:
+        raise UsageError(f"backend: the project already has the back end ({', '.join(needed)} "
+                         "needs it); nothing to change")
 
 
 def _follow_backend_url(recorded: dict[str, Any], wanted: dict[str, Any],
@@ -95,12 +107,16 @@ def set_answers(project: Path, pairs: list[str],
     data = parse_pairs(pairs)
     proj, _ = update._preflight(project)
     recorded = {k: v for k, v in proj.answers.items() if not k.startswith("_")}
-    _check_areas_have(list(data), proj.locations)
-    changed = {key: value for key, value in data.items() if recorded.get(key) != value}
+    backend = data.get(areas.BACKEND_QUESTION, recorded.get(areas.BACKEND_QUESTION))
+    _check_areas_have(list(data), proj.locations, backend is True)
+    answers.validate({**data, "locations": proj.locations})
+    _check_backend(data.get(areas.BACKEND_QUESTION), proj.locations)
+    # A project made without the question (or with no) has no back end of its own.
+    current = {areas.BACKEND_QUESTION: False, **recorded}
+    changed = {key: value for key, value in data.items() if current.get(key) != value}
     if not changed:
         raise UsageError(f"The project already has these answers ({', '.join(data)}); "
                          "nothing to change")
-    answers.validate({**changed, "locations": proj.locations})
     wanted = {**changed, **_follow_backend_url(recorded, changed, proj.tag)}
     gone, edited = update._files_removed(proj, {**recorded, **wanted})
     if edited and not confirm(edited):

@@ -329,16 +329,26 @@ def _remove_area(project: Path, areas_to_remove: list[str],
     answers.validate_locations(locations)
     if "settings_fields" in proj.answers:
         answers.validate_settings_fields(proj.answers["settings_fields"], locations)
-    wanted = {"locations": locations,
-              "panel_locations": [c for c in proj.panel if c in locations]}
+    wanted: dict[str, Any] = {"locations": locations,
+                              "panel_locations": [c for c in proj.panel if c in locations]}
     new_answers = {**{k: v for k, v in proj.answers.items() if not k.startswith("_")},
                    **wanted}
     gone, edited = _files_removed(proj, new_answers)
+    notes: list[str] = []
+    if areas.WIDGET_HOOK in edited:
+        # The last back-end area goes, but the widget's own actions are the user's work:
+        # keep the back end they live in (copier recorded no `backend` answer while an
+        # area decided).
+        wanted[areas.BACKEND_QUESTION] = True
+        gone, edited = _files_removed(proj, {**new_answers, **wanted})
+        notes.append(f"kept the back end (backend=true) for your actions in "
+                     f"{areas.WIDGET_HOOK}; `kommo set backend=false` removes it")
     if edited and not confirm(edited):
         raise ScaffoldError("Nothing removed: the project is unchanged")
     result = _run_update(proj, wanted, vcs_ref=proj.tag, defaults=True, skip_answered=False,
                          version_to=proj.tag, expect_gone=gone)
     result.areas_removed = list(areas_to_remove)
+    result.notes = notes
     return result
 
 

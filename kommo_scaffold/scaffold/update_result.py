@@ -22,6 +22,7 @@ class UpdateResult:
     modified: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     deleted_edited: list[str] = field(default_factory=list)  # among deleted: the user's edits
+    notes: list[str] = field(default_factory=list)  # what the command decided, one line each
 
     @property
     def changed(self) -> bool:
@@ -44,7 +45,7 @@ class UpdateResult:
         return f"Update template to {self.version_to}"
 
     def summary(self) -> str:
-        lines = [self._headline()]
+        lines = [self._headline(), *(f"  {note}" for note in self.notes)]
         for label, names in (("created", self.created), ("modified", self.modified),
                              ("deleted", self.deleted)):
             if names:

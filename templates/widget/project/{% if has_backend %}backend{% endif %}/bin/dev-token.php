@@ -1,8 +1,10 @@
 <?php
 /**
- * Prints curl commands that call this back end's routes the way Kommo does, each /sms and
- * /salesbot call with a fresh one-time token signed with KOMMO_CLIENT_SECRET (from the
- * environment or backend/.env). For trying the routes by hand while developing:
+ * Prints curl commands that call this back end's routes the way Kommo does, each /sms,
+ * /salesbot and /widget/ping call with a fresh one-time token signed with
+ * KOMMO_CLIENT_SECRET (from the environment or backend/.env); /widget/ping as script.js's
+ * $authorizedAjax sends it from the account's page (X-Auth-Token, Origin). For trying the
+ * routes by hand while developing:
  *
  *   php backend/bin/dev-token.php                          # for php -S 127.0.0.1:8000
  *   php backend/bin/dev-token.php https://my-tunnel.lhr.life/my_widget   (your tunnel's address)
@@ -71,6 +73,10 @@ foreach (array_keys($config['routes']) as $route) {
     if ($route === '/sms') {
         $lines[] = "curl -s -w '\\n' -X POST " . shellQuote($url) . " --data-urlencode 'phone=+15550100'"
             . " --data-urlencode 'text=Test message' --data-urlencode " . shellQuote('token=' . $token);
+    } elseif ($route === '/widget') {
+        // The example action of hooks/widget.php, as the browser sends it from Kommo's page.
+        $lines[] = "curl -s -w '\\n' " . shellQuote($url . '/ping') . ' -H ' . shellQuote('X-Auth-Token: ' . $token)
+            . " -H 'Origin: https://example.kommo.com'";
     } elseif ($route === '/salesbot') {
         // The hook continues the bot at return_url: a made-up one fails there (see the log).
         $body = ['token' => $token, 'data' => ['handler' => $config['salesbot_handler_code'], 'message' => 'Hello'],

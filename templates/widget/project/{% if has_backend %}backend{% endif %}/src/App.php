@@ -37,14 +37,24 @@ final class Request
     /** The segment after a route, as in /dp/<secret> (set by the router). */
     public string $routeKey = '';
 
-    /** @param array<mixed> $query */
+    /**
+     * @param array<mixed> $query
+     * @param array<string, string> $headers request headers, names in lower case
+     */
     public function __construct(
         public readonly string $method,
         public readonly string $path,
         public readonly string $contentType,
         public readonly string $body,
         public readonly array $query = [],
+        public readonly array $headers = [],
     ) {
+    }
+
+    /** A request header ('' when absent), e.g. header('X-Auth-Token'). */
+    public function header(string $name): string
+    {
+        return $this->headers[strtolower($name)] ?? '';
     }
 
     public static function fromGlobals(): self
@@ -63,7 +73,23 @@ final class Request
             strtolower(trim(explode(';', (string) ($_SERVER['CONTENT_TYPE'] ?? ''))[0])),
             $body,
             $_GET,
+            self::headersFrom($_SERVER),
         );
+    }
+
+    /**
+     * @param array<mixed> $server
+     * @return array<string, string>
+     */
+    private static function headersFrom(array $server): array
+    {
+        $headers = [];
+        foreach ($server as $key => $value) {
+            if (is_string($key) && str_starts_with($key, 'HTTP_') && is_string($value)) {
+                $headers[strtolower(str_replace('_', '-', substr($key, 5)))] = $value;
+            }
+        }
+        return $headers;
     }
 
     /**
@@ -173,6 +199,8 @@ final class App
     private static array $dotenv = [];
     private static float $started = 0.0;
     private static bool $answered = false;
+    /** @var array<string, string> headers for whatever the answer turns out to be (CORS) */
+    private static array $headers = [];
 
     /** Entry point: boot, route, answer, then run deferred work. */
     public static function main(string $root): void
@@ -261,11 +289,13 @@ final class App
         if ($class === null) {
             throw new HttpError(404, 'Not found');
         }
-        if ($request->method !== 'POST') {
-            throw new HttpError(405, 'Method not allowed', ['Allow' => 'POST']);
-        }
         require_once self::$root . '/src/' . $class . '.php';
         $handler = __NAMESPACE__ . '\\' . $class;
+        // Kommo's webhooks are POSTs; a route may accept more (METHODS, as /widget does).
+        $methods = defined($handler . '::METHODS') ? $handler::METHODS : ['POST'];
+        if (!in_array($request->method, $methods, true)) {
+            throw new HttpError(405, 'Method not allowed', ['Allow' => implode(', ', $methods)]);
+        }
         return $handler::handle($request);
     }
 
@@ -277,6 +307,12 @@ final class App
             return $value;
         }
         return self::$dotenv[$name] ?? $default;
+    }
+
+    /** A header for the answer, whatever it turns out to be (an error too), e.g. CORS. */
+    public static function addHeader(string $name, string $value): void
+    {
+        self::$headers[$name] = $value;
     }
 
     /** Where the hooks and the rest of the back end live (the backend/ folder). */
@@ -356,10 +392,19 @@ final class App
         }
         $body = json_encode($response->payload, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES
             | JSON_INVALID_UTF8_SUBSTITUTE) ?: '{}';
+        $empty = $response->status === 204; // No Content: no body (a CORS preflight)
         self::$answered = true;
         if (!headers_sent()) {
             http_response_code($response->status);
-            header('Content-Type: application/json; charset=utf-8');
+            foreach (self::$headers as $name => $value) {
+                header($name . ': ' . $value);
+            }
+            if ($empty) {
+                $body = '';
+                ini_set('default_mimetype', ''); // no Content-Type of PHP's either
+            } else {
+                header('Content-Type: application/json; charset=utf-8');
+            }
             header('Content-Length: ' . strlen($body));
             header('Cache-Control: no-store');
             // php -S always sends its own Connection: close; one header per response.
