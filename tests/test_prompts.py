@@ -143,6 +143,34 @@ def test_help_of_a_narrow_terminal_is_at_most_three_lines(tmp_path) -> None:
     assert len(lines) <= MAX_LINES and lines[-1].rstrip().endswith("…"), lines
 
 
+def test_a_validation_message_is_wrapped_not_cut(tmp_path) -> None:
+    """At 40 columns the field code's validation message takes two lines; prompt_toolkit's
+    one-line validation toolbar drew only "lower-case Latin letters, digits and _,"."""
+    child = spawn(tmp_path, {**ANSWERS, "panel_locations": ["lcard"]}, 40)
+    child.expect("Field 1 code")
+    child.send("\x15Bad!\r")
+    child.expect("digits")
+    child.expect("with a letter")
+    child.sendintr()
+    child.expect(pexpect_eof())
+
+
+def test_the_validation_toolbar_adaptation_turns_itself_off(monkeypatch) -> None:
+    """Where prompt_toolkit's toolbar takes other parameters, nothing is replaced."""
+    from prompt_toolkit.widgets import toolbars
+
+    from kommo_scaffold.engine import prompthook
+
+    original = toolbars.ValidationToolbar.__init__
+    with prompthook.validation_lines(3) as done:
+        assert done and toolbars.ValidationToolbar().container.content.height.max == 3
+    assert toolbars.ValidationToolbar.__init__ is original
+    monkeypatch.setattr(toolbars.ValidationToolbar, "__init__",
+                        lambda self, show_position=False, extra=None: None)
+    with prompthook.validation_lines(3) as done:
+        assert not done
+
+
 def pexpect_eof() -> Any:
     import pexpect
 

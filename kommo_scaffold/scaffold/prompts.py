@@ -203,7 +203,7 @@ def recording(given: dict[str, Any]) -> Iterator[Recorder]:
         recorder.typed[name] = value
         return {**(answers or {}), name: value}
 
-    with prompthook.hooked(prompt):
+    with prompthook.hooked(prompt), prompthook.validation_lines(MAX_LINES):
         yield recorder
 
 
