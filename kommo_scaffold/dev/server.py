@@ -64,8 +64,10 @@ def assets_dir() -> Path:
 
 
 def assigned_code(token: str) -> str:
-    """The widget code the preview assigns: never the project's, as in a real account."""
-    return "kp" + token[:10]
+    """The widget code the preview assigns: never the project's, as in a real account. It
+    carries the whole token, so the widget's files under Kommo's own paths (/upl/<code>/...,
+    /widgets/<code>/...) are as hard to guess as under /<token>/."""
+    return "kp" + token
 
 
 class DevServer(ThreadingHTTPServer):
@@ -161,6 +163,10 @@ class DevServer(ThreadingHTTPServer):
                 # What Kommo calls when the widget is picked in a list: the catalog's word.
                 "list_callbacks": {a.code: list(a.callbacks) for a in areas.AREAS
                                    if a.kind == "list"},
+                # Where Kommo runs no script.js: the page shows the area, calls nothing.
+                "scriptless_areas": [a.code for a in areas.AREAS if not a.runs_script],
+                # The open card of each entity: what GET /api/v4/<entity>/1 answers.
+                "cards": api.open_cards(self.dev.state_dir / workspace.FIXTURES_DIR),
                 "findings": problems + self.findings, "summary": self.summary,
                 "libs_error": self.libs.error if self.libs else "preview libraries disabled"}
 
@@ -274,11 +280,14 @@ class DevHandler(BaseHTTPRequestHandler):
         return False
 
     def _widget_path(self) -> str | None:
-        """The file under the token this request names, or None (not a widget file)."""
+        """The widget file this request names, or None (not a widget file): under the token,
+        or under the paths Kommo serves widget files from with the assigned code in them."""
         path = urllib.parse.urlsplit(self.path).path
-        token_prefix = f"/{self.server.token}/"
-        return urllib.parse.unquote(path[len(token_prefix):]) \
-            if path.startswith(token_prefix) else None
+        code = assigned_code(self.server.token)
+        for prefix in (f"/{self.server.token}/", f"/upl/{code}/widget/", f"/widgets/{code}/"):
+            if path.startswith(prefix):
+                return urllib.parse.unquote(path[len(prefix):])
+        return None
 
     def do_OPTIONS(self) -> None:
         self._guarded(self._options)
