@@ -173,6 +173,9 @@ def test_every_area_opens_without_console_errors_in_kommos_order(preview, all_ar
         assert all(e["error"] is None for e in page.log()), page.log()
         returned = {e["callback"]: e["returned"] for e in page.log()}
         assert returned["render"] is True and returned["init"] is True
+        if area == "salesbot_designer":  # ($body, renderRow, the step's values by field)
+            args = page.log()[-1]["args"]
+            assert args[1] == "[function]" and args[2] == {"message": ""}, args
     # The mobile card: mobile.frame_url in a phone-sized frame under mobile.color.
     page.open("?area=mobile_card")
     manifest = json.loads((all_areas / "widget" / "manifest.json").read_text("utf-8"))
@@ -665,7 +668,7 @@ def test_kommos_other_modules_globals_chrome_and_file_paths(preview, make_widget
           };
         });
     """)
-    page, session = preview(path)
+    page, _ = preview(path)
     page.open("?area=lcard")
     page.page.wait_for_function("window.kpModules")
     manifest = json.loads((path / "widget" / "manifest.json").read_text("utf-8"))
@@ -704,4 +707,85 @@ def test_a_manifest_with_locations_as_an_object_shows_the_finding(preview, make_
     page.page.wait_for_function(
         "[...document.querySelectorAll('#kp-findings .kp-error')].some(e => "
         "e.textContent.includes('locations'))", timeout=20000)
+    assert page.errors == []
+
+
+# A widget that runs one recipe of docs/recipes.md in render: ?recipe=<n> picks it, so
+# every recipe runs from one script.js (no file change, no reload during the test).
+RECIPE_WIDGET = """define(['jquery'], function ($) {
+  return function () {
+    var self = this;
+    var recipes = [%s];
+    this.callbacks = {
+      render: function () {
+        recipes[Number(new URLSearchParams(location.search).get('recipe'))]();
+        return true;
+      },
+      init: function () { return true; },
+      bind_actions: function () { return true; },
+      settings: function () {},
+      onSave: function () { return true; },
+      destroy: function () {}
+    };
+    return this;
+  };
+});
+"""
+
+
+def _recipes() -> dict[str, dict[str, list[str]]]:
+    """docs/recipes.md's code blocks by section title and language."""
+    text = (REPO / "docs" / "recipes.md").read_text("utf-8")
+    sections: dict[str, dict[str, list[str]]] = {}
+    for section in text.split("\n## ")[1:]:
+        title, _, body = section.partition("\n")
+        blocks: dict[str, list[str]] = {}
+        for language, code in re.findall(r"```(\w+)\n(.*?)```", body, re.S):
+            blocks.setdefault(language, []).append(code)
+        sections[title.strip()] = blocks
+    return sections
+
+
+FRONT_END_RECIPES = ["The current entity and its id in each card",
+                     "Read and update a lead through /api/v4", "Open a modal",
+                     "Render a Twig template shipped in the widget"]
+
+
+def test_the_front_end_recipes_run_in_the_preview_as_printed(preview, make_widget):
+    recipes = _recipes()
+    code = [recipes[title]["js"] for title in FRONT_END_RECIPES]
+    assert all(len(blocks) == 1 for blocks in code), code
+    path = make_widget(locations=["lcard", "ccard", "comcard"])
+    widget = path / "widget"
+    (widget / "script.js").write_text(RECIPE_WIDGET % ",\n".join(
+        f"function () {{\n{blocks[0]}\n}}" for blocks in code), "utf-8")
+    (twig,) = recipes[FRONT_END_RECIPES[3]]["twig"]
+    (widget / "templates").mkdir()
+    (widget / "templates" / "lead.twig").write_text(twig, "utf-8")
+    page, _ = preview(path, dev_zip=False)
+
+    page.open("?area=lcard&recipe=0")
+    shown = []
+    for area in ("lcard", "ccard", "comcard"):
+        page.js("a => kommoPreview.go(a)", area)
+        shown.append(page.page.inner_text(".my-widget__entity"))
+    assert shown == ["leads #1: Deal #1", "contacts #1: Jane Doe", "companies #1: Example Ltd"]
+
+    page.open("?area=lcard&recipe=1")
+    page.page.wait_for_selector("#kp-toasts .kp-toast")
+    assert page.page.inner_text("#kp-toasts .kp-toast") == "Deal #1: Budget is now 1600"
+    page.page.wait_for_function("document.querySelectorAll('#kp-log .kp-api').length === 2")
+    assert page.js("[...document.querySelectorAll('#kp-log .kp-api')].map(e => e.textContent)") \
+        == ["API GET /api/v4/leads/1 → 200 (default)", "API PATCH /api/v4/leads/1 → 200 (echo)"]
+
+    page.open("?area=lcard&recipe=2")
+    page.page.wait_for_selector(".my-widget-modal .my-widget-modal__title")
+    assert page.page.inner_text(".my-widget-modal__title") == "Hello from the widget"
+    page.page.click(".my-widget-modal__close")
+    assert page.page.locator(".my-widget-modal").count() == 0
+
+    page.open("?area=lcard&recipe=3")
+    page.page.wait_for_selector(".card-widgets__widget__body .my-widget__lead")
+    assert page.page.inner_text(".my-widget__lead") == "Deal #1 (1500)"
+    assert all(e["error"] is None for e in page.log()), page.log()
     assert page.errors == []
