@@ -644,11 +644,10 @@ def test_kommos_other_modules_globals_chrome_and_file_paths(preview, make_widget
     Kommo's own paths (same origin here, with the code Kommo assigned)."""
     path = make_widget(locations=["lcard", "widget_page"])
     _edit_render(path, """
-        require(['json!' + self.get_settings().path + '/manifest.json', 'backbone',
-                 'es6promise', 'pubsub', 'FileAPI', 'intl-tel-input', 'intl-tel-input-utils',
-                 'moment'],
-                function (manifest, Backbone, es6promise, PubSub, FileAPI, itiPlugin, utils,
-                          moment) {
+        require(['backbone', 'es6promise', 'pubsub', 'FileAPI', 'intl-tel-input',
+                 'intl-tel-input-utils', 'moment'],
+                function (Backbone, es6promise, PubSub, FileAPI, itiPlugin, utils, moment) {
+          var manifest = window.kpManifest;
           var got = [];
           PubSub.subscribe('kp', function (msg, data) { got.push(data); });
           PubSub.publishSync('kp', 'ok');
@@ -668,6 +667,11 @@ def test_kommos_other_modules_globals_chrome_and_file_paths(preview, make_widget
           };
         });
     """)
+    # json!./x.json in the define line, relative to script.js as in Kommo.
+    _replace_once(path / "widget" / "script.js", "define(['jquery'], ",
+                  "define(['jquery', 'json!./manifest.json'], ")
+    _replace_once(path / "widget" / "script.js", "function ($) {",
+                  "function ($, manifest) {\n  window.kpManifest = manifest;")
     page, _ = preview(path)
     page.open("?area=lcard")
     page.page.wait_for_function("window.kpModules")
