@@ -61,10 +61,39 @@ def test_preview_globals_agree_with_the_api_defaults():
     source = (Path(api.__file__).parent / "assets" / "preview" / "widget.js").read_text()
     assert f"id: {api.ACCOUNT_ID}, subdomain: '{api.SUBDOMAIN}'" in source
     assert f"user: {{id: {api.USER_ID}," in source
-    app = (Path(api.__file__).parent / "assets" / "preview" / "app.js").read_text()
-    assert f"current_card = shell.isCard() ? {{id: {api.CARD_ID}," in app
     assert f"get_pipeline_id: function () {{ return Promise.resolve({api.PIPELINE_ID}); }}" \
         in source
+
+
+def test_the_open_cards_are_what_the_api_answers_with_their_fields(tmp_path):
+    """The preview's card of each entity (its DOM and APP.data.current_card are built from
+    it) is GET /api/v4/<entity>/1 with the fields of /api/v4/<entity>/custom_fields."""
+    cards = api.open_cards(tmp_path)
+    assert set(cards) == {"leads", "contacts", "companies"}
+    lead = cards["leads"]
+    assert lead["entity"] == api.get(tmp_path, f"/api/v4/leads/{api.CARD_ID}", "").data
+    assert lead["source"] == "default" and lead["entity"]["id"] == api.CARD_ID
+    assert [(f["id"], f["name"], f["type"], f["value"], f["enum_id"]) for f in
+            lead["fields"]] == [(2001, "Source", "text", "Website", None),
+                                (2002, "Priority", "select", "High", 3001)]
+    assert [o["value"] for o in lead["fields"][1]["enums"]] == ["High", "Normal"]
+    _, definitions = api.default_get("/api/v4/leads/custom_fields", {})
+    assert [d["id"] for d in definitions["_embedded"]["custom_fields"]] == [2001, 2002]
+    # Contact fields without definitions are listed from the values themselves.
+    assert [f["name"] for f in cards["contacts"]["fields"]] == ["Phone", "Email"]
+    # A fixture that is not an entity leaves that card to the page's plain default.
+    broken = tmp_path / "api" / "v4" / "companies"
+    broken.mkdir(parents=True)
+    (broken / "1.json").write_text("[1, 2]", "utf-8")
+    (tmp_path / "api" / "v4" / "leads").mkdir()
+    (tmp_path / "api" / "v4" / "leads" / "custom_fields.json").write_text(
+        '{"_embedded": {"custom_fields": [{"id": "x"}, 5, {"id": 9, "name": "Nine", '
+        '"type": "select", "enums": [{"id": 1, "value": "One"}]}]}}', "utf-8")
+    cards = api.open_cards(tmp_path)
+    assert cards["companies"] is None
+    assert [(f["id"], f["value"], f["enums"]) for f in cards["leads"]["fields"]] == [
+        (9, "", [{"id": 1, "value": "One"}]), (2001, "Website", []),
+        (2002, "High", [{"id": 3001, "value": "High"}])]
 
 
 def test_fixtures_override_defaults_and_are_the_projects_to_commit(widget):

@@ -147,19 +147,48 @@ def _copy(source: Path, target: Path) -> Path:
 
 
 def test_every_area_opens_without_console_errors_in_kommos_order(preview, all_areas):
+    """Every area of the catalog has a page; where Kommo runs no script.js (sms, the mobile
+    app's frame, the AI agent) the page shows the area and calls nothing."""
     page, _ = preview(all_areas)
+    frames: list[str] = []
+
+    def mobile_page(route: Any) -> None:
+        frames.append(route.request.url)
+        route.fulfill(body="<p id=m>mobile page</p>", content_type="text/html")
+
+    page.context.route("https://example.com/**", mobile_page)
     page.open()
     opened = page.js("kommoPreview.areas()")
-    browser_areas = [c for c in areas.AREA_CODES if c not in ("sms", "mobile_card", "ai_agent")]
-    assert opened == browser_areas
+    assert opened == list(areas.AREA_CODES)
     for area in opened:
         page.open(f"?area={area}")
         assert page.js("document.getElementById('page_holder').dataset.area") == area
-        wanted = [(area, name) for name in LIFECYCLE + ENTRY_CALLBACKS.get(area, [])]
+        scriptless = not areas.AREA_BY_CODE[area].runs_script
+        wanted = [] if scriptless else \
+            [(area, name) for name in LIFECYCLE + ENTRY_CALLBACKS.get(area, [])]
         assert page.calls() == wanted, area
+        if scriptless:
+            assert page.page.locator("#page_holder .kp-scriptless").count() == 1, area
+            continue
         assert all(e["error"] is None for e in page.log()), page.log()
         returned = {e["callback"]: e["returned"] for e in page.log()}
         assert returned["render"] is True and returned["init"] is True
+        if area == "salesbot_designer":  # ($body, renderRow, the step's values by field)
+            args = page.log()[-1]["args"]
+            assert args[1] == "[function]" and args[2] == {"message": ""}, args
+    # The mobile card: mobile.frame_url in a phone-sized frame under mobile.color.
+    page.open("?area=mobile_card")
+    manifest = json.loads((all_areas / "widget" / "manifest.json").read_text("utf-8"))
+    frame = page.page.locator(".kp-phone__frame")
+    assert frame.get_attribute("src") == manifest["mobile"]["frame_url"] == frames[-1]
+    assert page.page.frame_locator(".kp-phone__frame").locator("#m").inner_text() == \
+        "mobile page"
+    assert frame.evaluate("f => f.offsetWidth") == 375  # a phone's screen
+    # The AI agent's block: the description of each locale.
+    page.open("?area=ai_agent")
+    en = json.loads((all_areas / "widget" / "i18n" / "en.json").read_text("utf-8"))
+    assert page.page.inner_text(".kp-ai-agent__descriptions dd[data-lang=en]") == \
+        en["widget"]["ai_agent_description"]
     assert page.errors == []
 
 
@@ -600,3 +629,213 @@ def test_the_back_end_button_calls_the_local_back_end(preview, tmp_path):
         assert " GET /widget/ping 200 " in php.log()
     finally:
         php.stop()
+
+
+def test_the_card_dom_current_card_and_the_api_tell_of_one_lead(preview, make_widget):
+    """The lead card's form is built from what GET /api/v4/leads/1 answers (here the
+    project's fixture over the default field definitions): the name, the budget, the
+    custom fields as Kommo renders them, and APP.data.current_card's Backbone model."""
+    path = make_widget(locations=["lcard", "ccard"])
+    fixtures = path / ".kommo" / "fixtures" / "api" / "v4" / "leads"
+    fixtures.mkdir(parents=True)
+    (fixtures / "1.json").write_text(json.dumps({
+        "id": 1, "name": "Fixture <deal>", "price": 4200, "custom_fields_values": [
+            {"field_id": 2002, "field_name": "Priority", "field_type": "select",
+             "values": [{"value": "Normal", "enum_id": 3002}]},
+            {"field_id": 777, "field_name": "Extra", "field_type": "text",
+             "values": [{"value": "x"}]}]}), "utf-8")
+    page, _ = preview(path)
+    page.open("?area=lcard")
+    dom = page.js("""() => {
+      const value = s => document.querySelector(s).value;
+      return {name: value('#person_n'), nameField: document.querySelector('#person_n').name,
+              price: value('input[name="lead[PRICE]"]'),
+              labels: [...document.querySelectorAll('.linked-form__field__label')]
+                .map(l => l.title),
+              source: value('.linked-form__field input[name="CFV[2001]"]'),
+              priority: value('.control--select input[name="CFV[2002]"]'),
+              shown: document.querySelector('.linked-form__field[data-id="2002"] ' +
+                                            '.control--select--button').textContent,
+              options: [...document.querySelectorAll('[data-id="2002"] li')]
+                .map(li => li.dataset.value + ' ' + li.textContent),
+              extra: value('input[name="CFV[777]"]')};
+    }""")
+    assert dom == {"name": "Fixture <deal>", "nameField": "lead[NAME]", "price": "4200",
+                   "labels": ["Budget", "Source", "Priority", "Extra"], "source": "",
+                   "priority": "3002", "shown": "Normal",
+                   "options": ["3001 High", "3002 Normal"], "extra": "x"}
+    card = page.js("""async () => {
+      const card = APP.data.current_card;
+      const lead = await (await fetch('/api/v4/leads/' + card.id)).json();
+      return {id: card.id, type: card.element_type, ids: [AMOCRM.constant('card_id'),
+              APP.constant('card_id')], backbone: card.model instanceof require('backbone').Model,
+              name: card.model.get('name'), priority: card.model.get('CFV[2002]'),
+              price: card.model.get('lead[PRICE]'), api: [lead.id, lead.name, lead.price]};
+    }""")
+    assert card == {"id": 1, "type": 2, "ids": [1, 1], "backbone": True,
+                    "name": "Fixture <deal>", "priority": 3002, "price": 4200,
+                    "api": [1, "Fixture <deal>", 4200]}
+    # A contact card: the default contact's fields, with its name under contact[NAME].
+    page.js("kommoPreview.go('ccard')")
+    assert page.js("[document.querySelector('#person_n').name, "
+                   "document.querySelector('#person_n').value, APP.data.current_card.id, "
+                   "APP.data.current_card.element_type]") == ["contact[NAME]", "Jane Doe", 1, 1]
+    assert page.errors == []
+
+
+def test_kommos_other_modules_globals_chrome_and_file_paths(preview, make_widget):
+    """The rest of what Kommo's page gives widgets: its other AMD modules (json!, backbone,
+    es6promise, pubsub, FileAPI, intl-tel-input and its utils), APP.system.format,
+    get_accounts_current, APP.widgets.system, the left menu, and the widget's files under
+    Kommo's own paths (same origin here, with the code Kommo assigned)."""
+    path = make_widget(locations=["lcard", "widget_page"])
+    _edit_render(path, """
+        require(['backbone', 'es6promise', 'pubsub', 'FileAPI', 'intl-tel-input',
+                 'intl-tel-input-utils', 'moment'],
+                function (Backbone, es6promise, PubSub, FileAPI, itiPlugin, utils, moment) {
+          var manifest = window.kpManifest;
+          var got = [];
+          PubSub.subscribe('kp', function (msg, data) { got.push(data); });
+          PubSub.publishSync('kp', 'ok');
+          var $phone = $('<input type="tel" class="phone"/>').appendTo('#page_holder');
+          $phone.intlTelInput({initialCountry: 'us'});
+          window.kpModules = {
+            version: manifest.widget.version,
+            model: new Backbone.Model({a: 1}).get('a'),
+            promise: typeof es6promise.Promise, pubsub: got,
+            fileapi: typeof FileAPI.upload,
+            iti: $phone.closest('.iti').length,
+            utils: utils.formatNumber('2015550123', 'us', utils.numberFormat.E164),
+            format: moment('2026-01-02').format(APP.system.format.date.date),
+            account: self.get_accounts_current().subdomain,
+            system: [AMOCRM.widgets.system.amouser, AMOCRM.widgets.system.subdomain],
+            mobile: AMOCRM.constant('user').personal_mobile
+          };
+        });
+    """)
+    # json!./x.json in the define line, relative to script.js as in Kommo.
+    _replace_once(path / "widget" / "script.js", "define(['jquery'], ",
+                  "define(['jquery', 'json!./manifest.json'], ")
+    _replace_once(path / "widget" / "script.js", "function ($) {",
+                  "function ($, manifest) {\n  window.kpManifest = manifest;")
+    page, _ = preview(path)
+    page.open("?area=lcard")
+    page.page.wait_for_function("window.kpModules")
+    manifest = json.loads((path / "widget" / "manifest.json").read_text("utf-8"))
+    assert page.js("kpModules") == {
+        "version": manifest["widget"]["version"], "model": 1, "promise": "function",
+        "pubsub": ["ok"], "fileapi": "function", "iti": 1, "utils": "+12015550123",
+        "format": "02.01.2026", "account": "preview",
+        "system": ["dev@example.com", "preview"], "mobile": "+10000000000"}
+    code = page.js("kommoPreview.widget().get_settings().widget_code")
+    for url in (f"/upl/{code}/widget/manifest.json", f"/widgets/{code}/manifest.json"):
+        assert page.js("u => fetch(u).then(r => r.json())", url) == manifest
+    # The left menu Kommo draws, with the widget's own section that opens its page.
+    assert page.js("[...document.querySelectorAll('#nav_menu .nav__menu__item')]"
+                   ".map(i => i.dataset.entity)") == [
+        "dashboard", "leads", "contacts", "todo", "settings", "widget_page"]
+    start = len(page.log())
+    page.page.click("#nav_menu [data-entity=widget_page] a")
+    page.page.wait_for_function("kommoPreview.log.some(e => e.callback === 'initMenuPage')")
+    assert ("widget_page", "render") in page.calls(start)
+    assert page.errors == []
+    assert page.js("u => fetch(u).then(r => r.status)", "/upl/kpwrong/widget/manifest.json") \
+        == 404
+
+
+def test_a_manifest_with_locations_as_an_object_shows_the_finding(preview, make_widget):
+    """A manifest whose locations is an object is a mistake the checker reports; the
+    preview still opens (with no areas) and shows that finding on the page."""
+    path = make_widget(locations=["lcard"])
+    manifest = path / "widget" / "manifest.json"
+    data = json.loads(manifest.read_text("utf-8"))
+    data["locations"] = {"lcard": True}
+    manifest.write_text(json.dumps(data), "utf-8")
+    page, _ = preview(path)
+    page.open()
+    assert page.js("kommoPreview.areas()") == []
+    page.page.wait_for_function(
+        "[...document.querySelectorAll('#kp-findings .kp-error')].some(e => "
+        "e.textContent.includes('locations'))", timeout=20000)
+    assert page.errors == []
+
+
+# A widget that runs one recipe of docs/recipes.md in render: ?recipe=<n> picks it, so
+# every recipe runs from one script.js (no file change, no reload during the test).
+RECIPE_WIDGET = """define(['jquery'], function ($) {
+  return function () {
+    var self = this;
+    var recipes = [%s];
+    this.callbacks = {
+      render: function () {
+        recipes[Number(new URLSearchParams(location.search).get('recipe'))]();
+        return true;
+      },
+      init: function () { return true; },
+      bind_actions: function () { return true; },
+      settings: function () {},
+      onSave: function () { return true; },
+      destroy: function () {}
+    };
+    return this;
+  };
+});
+"""
+
+
+def _recipes() -> dict[str, dict[str, list[str]]]:
+    """docs/recipes.md's code blocks by section title and language."""
+    text = (REPO / "docs" / "recipes.md").read_text("utf-8")
+    sections: dict[str, dict[str, list[str]]] = {}
+    for section in text.split("\n## ")[1:]:
+        title, _, body = section.partition("\n")
+        blocks: dict[str, list[str]] = {}
+        for language, code in re.findall(r"```(\w+)\n(.*?)```", body, re.S):
+            blocks.setdefault(language, []).append(code)
+        sections[title.strip()] = blocks
+    return sections
+
+
+FRONT_END_RECIPES = ["The current entity and its id in each card",
+                     "Read and update a lead through /api/v4", "Open a modal",
+                     "Render a Twig template shipped in the widget"]
+
+
+def test_the_front_end_recipes_run_in_the_preview_as_printed(preview, make_widget):
+    recipes = _recipes()
+    code = [recipes[title]["js"] for title in FRONT_END_RECIPES]
+    assert all(len(blocks) == 1 for blocks in code), code
+    path = make_widget(locations=["lcard", "ccard", "comcard"])
+    widget = path / "widget"
+    (widget / "script.js").write_text(RECIPE_WIDGET % ",\n".join(
+        f"function () {{\n{blocks[0]}\n}}" for blocks in code), "utf-8")
+    (twig,) = recipes[FRONT_END_RECIPES[3]]["twig"]
+    (widget / "templates").mkdir()
+    (widget / "templates" / "lead.twig").write_text(twig, "utf-8")
+    page, _ = preview(path, dev_zip=False)
+
+    page.open("?area=lcard&recipe=0")
+    shown = []
+    for area in ("lcard", "ccard", "comcard"):
+        page.js("a => kommoPreview.go(a)", area)
+        shown.append(page.page.inner_text(".my-widget__entity"))
+    assert shown == ["leads #1: Deal #1", "contacts #1: Jane Doe", "companies #1: Example Ltd"]
+
+    page.open("?area=lcard&recipe=1")
+    page.page.wait_for_selector("#kp-toasts .kp-toast")
+    assert page.page.inner_text("#kp-toasts .kp-toast") == "Deal #1: Budget is now 1600"
+    page.page.wait_for_function("document.querySelectorAll('#kp-log .kp-api').length === 2")
+    assert page.js("[...document.querySelectorAll('#kp-log .kp-api')].map(e => e.textContent)") \
+        == ["API GET /api/v4/leads/1 → 200 (default)", "API PATCH /api/v4/leads/1 → 200 (echo)"]
+
+    page.open("?area=lcard&recipe=2")
+    page.page.wait_for_selector(".my-widget-modal .my-widget-modal__title")
+    assert page.page.inner_text(".my-widget-modal__title") == "Hello from the widget"
+    page.page.click(".my-widget-modal__close")
+    assert page.page.locator(".my-widget-modal").count() == 0
+
+    page.open("?area=lcard&recipe=3")
+    page.page.wait_for_selector(".card-widgets__widget__body .my-widget__lead")
+    assert page.page.inner_text(".my-widget__lead") == "Deal #1 (1500)"
+    assert all(e["error"] is None for e in page.log()), page.log()
+    assert page.errors == []

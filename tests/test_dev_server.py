@@ -75,6 +75,31 @@ def test_serves_widget_under_token_with_cors_and_no_store(widget):
         assert status == 200 and "access-control-allow-origin" not in headers
 
 
+def test_widget_files_also_at_kommos_paths_with_the_assigned_code(widget):
+    """/upl/<code>/widget/<file> and /widgets/<code>/<file>, where Kommo serves a widget's
+    files: the same files and rules as under the token, which the assigned code carries."""
+    with dev_session(widget, dev_zip=False) as (session, _):
+        port, token = session.server.port, session.token
+        code = assigned_code(token)
+        assert token in code
+        script = (widget / "widget" / "script.js").read_bytes()
+        for base in (f"/upl/{code}/widget", f"/widgets/{code}"):
+            status, headers, body = request(port, "GET", f"{base}/script.js")
+            assert status == 200 and body == script, base
+            assert headers["access-control-allow-origin"] == "*"
+            assert headers["cache-control"] == "no-store"
+            status, headers, _ = request(port, "OPTIONS", f"{base}/i18n/en.json")
+            assert status == 204 and headers["access-control-allow-origin"] == "*"
+            for bad in (f"{base}/../.copier-answers.yml", f"{base}/%2e%2e/.kommo/dev.json",
+                        f"{base}/.gitignore"):
+                assert request(port, "GET", bad)[0] == 404, bad
+        # Another code (the project's own, or a guess) gets nothing, not even CORS.
+        for path in (f"/upl/{session.dev.slug}/widget/script.js", "/widgets/kp/script.js",
+                     f"/upl/{code[:-1]}/widget/script.js", f"/widgets/{code}x/script.js"):
+            status, headers, _ = request(port, "GET", path)
+            assert status == 404 and "access-control-allow-origin" not in headers, path
+
+
 def test_token_is_random_per_project_kept_and_git_ignored(widget, make_widget):
     first = project.token(project.find_project(widget / "widget" / "i18n"))
     assert first == project.token(project.find_project(widget))

@@ -81,6 +81,9 @@ class Area:
     flag: str | None = None
     # Per-area answer keys asked only when the area is chosen.
     questions: tuple[str, ...] = ()
+    # Kommo's web page loads script.js here; False where Kommo's servers (sms), the mobile
+    # app (mobile_card) or the AI agent use only the manifest and i18n.
+    runs_script: bool = True
 
     @property
     def backend_files(self) -> tuple[str, ...]:
@@ -150,12 +153,12 @@ AREAS: tuple[Area, ...] = (
     Area("sms", "System SMS sender", "Kommo sends system SMS through your server: it POSTs to "
          "sms.endpoint.", manifest_block="sms", manifest_keys=("endpoint",),
          backend_route="/sms", php_class="Sms", backend_hook="sms.php", jwt=True,
-         flag="has_sms", questions=("sms_endpoint",)),
+         flag="has_sms", questions=("sms_endpoint",), runs_script=False),
     Area("whatsapp_modal", "WhatsApp modal", "The modal of WhatsApp integrations; amoCRM and "
          "legacy Kommo list it.", platform="amocrm"),
     Area("mobile_card", "Mobile app card", "A block in the mobile app that opens your page in a "
          "frame.", manifest_block="mobile", manifest_keys=("frame_url", "color"),
-         questions=("mobile_frame_url", "mobile_color")),
+         questions=("mobile_frame_url", "mobile_color"), runs_script=False),
     Area("salesbot_designer", "Salesbot step", "A step of the widget's own in the Salesbot "
          "designer; the bot calls your server and waits for it.",
          callbacks=("onSalesbotDesignerSave", "salesbotDesignerSettings"),
@@ -172,7 +175,8 @@ AREAS: tuple[Area, ...] = (
          questions=("left_menu_code", "left_menu_title", "left_menu_after")),
     Area("ai_agent", "AI agent", "Offer the widget to Kommo's AI agent; it reads "
          "widget.ai_agent_description from every locale.",
-         i18n_keys=("widget.ai_agent_description",), questions=("ai_agent_description",)),
+         i18n_keys=("widget.ai_agent_description",), questions=("ai_agent_description",),
+         runs_script=False),
 )
 
 AREA_BY_CODE: dict[str, Area] = {area.code: area for area in AREAS}

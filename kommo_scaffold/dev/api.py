@@ -9,7 +9,8 @@ and ``/ajax/...`` paths. The preview answers them with the shapes Kommo returns 
 1. the project's fixtures: the answer to ``GET /api/v4/leads/7`` is
    ``.kommo/fixtures/api/v4/leads/7.json`` (a query string is not part of the name);
 2. built-in defaults for the entities the preview shows: lead, contact and company 1 (the
-   open card), the account, its user, and one pipeline; the ids are those the preview page's
+   open card; the lead has a text and a select custom field), the account, its user, and
+   one pipeline; the ids are those the preview page's
    ``APP.data.current_card``, ``APP.constant('account')`` and ``APP.constant('user')`` use.
 
 Writes (POST, PATCH) change nothing: they are answered as Kommo answers them (the entities
@@ -81,6 +82,14 @@ def _company() -> dict[str, Any]:
             "_links": _link(f"/api/v4/companies/{CARD_ID}"), "_embedded": {"tags": []}}
 
 
+# The lead's custom fields (GET /api/v4/leads/custom_fields): a text and a select field.
+LEAD_FIELDS: list[dict[str, Any]] = [
+    {"id": 2001, "name": "Source", "type": "text", "code": None, "sort": 10, "enums": None},
+    {"id": 2002, "name": "Priority", "type": "select", "code": None, "sort": 20,
+     "enums": [{"id": 3001, "value": "High", "sort": 1},
+               {"id": 3002, "value": "Normal", "sort": 2}]}]
+
+
 def _lead(with_contacts: bool) -> dict[str, Any]:
     embedded: dict[str, Any] = {"tags": [], "companies": [
         {"id": CARD_ID, "_links": _link(f"/api/v4/companies/{CARD_ID}")}]}
@@ -91,7 +100,12 @@ def _lead(with_contacts: bool) -> dict[str, Any]:
             "group_id": 0, "status_id": 142001, "pipeline_id": PIPELINE_ID,
             "loss_reason_id": None, "created_by": USER_ID, "updated_by": USER_ID,
             "created_at": 1767225600, "updated_at": 1767225600, "closed_at": None,
-            "closest_task_at": None, "is_deleted": False, "custom_fields_values": None,
+            "closest_task_at": None, "is_deleted": False,
+            "custom_fields_values": [
+                {"field_id": LEAD_FIELDS[0]["id"], "field_name": "Source", "field_code": None,
+                 "field_type": "text", "values": [{"value": "Website"}]},
+                {"field_id": LEAD_FIELDS[1]["id"], "field_name": "Priority", "field_code": None,
+                 "field_type": "select", "values": [{"value": "High", "enum_id": 3001}]}],
             "score": None, "account_id": ACCOUNT_ID, "labor_cost": None,
             "_links": _link(f"/api/v4/leads/{CARD_ID}"), "_embedded": embedded}
 
@@ -150,6 +164,13 @@ def default_get(path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
             return 200, _collection(path, "pipelines", [_pipeline()])
         if rest == ["leads", "pipelines", str(PIPELINE_ID)]:
             return 200, _pipeline()
+        if rest == ["leads", "custom_fields"]:
+            fields = [{**field, "is_api_only": False, "entity_type": "leads",
+                       "_links": _link(f"/api/v4/leads/custom_fields/{field['id']}")}
+                      for field in LEAD_FIELDS]
+            return 200, _collection(path, "custom_fields", fields)
+        if rest[1:] == ["custom_fields"] and rest[0] in ENTITIES:
+            return 200, _collection(path, "custom_fields", [])
         if len(rest) in (1, 2) and rest[0] in ENTITIES:
             entity = ENTITIES[rest[0]]("contacts" in with_)
             if len(rest) == 1:
@@ -199,6 +220,55 @@ def get(fixtures: Path, path: str, query: str) -> Answer:
             return Answer(500, problem(500, "Fixture error", f"{found}: {error}"), "fixture")
     status, data = default_get(path, urllib.parse.parse_qs(query))
     return Answer(status, data, "default" if status == 200 else "none")
+
+
+def open_cards(fixtures: Path) -> dict[str, Any]:
+    """What the preview's card of each entity shows: the entity as GET /api/v4/<entity>/1
+    answers it (fixture or default) and its fields, so the card's DOM, APP.data.current_card
+    and the API tell of one entity. An entity that cannot be read is None."""
+    cards: dict[str, Any] = {}
+    for entity in ENTITIES:
+        answer = get(fixtures, f"/api/v4/{entity}/{CARD_ID}", "")
+        data = answer.data if answer.status == 200 and isinstance(answer.data, dict) else None
+        definitions = get(fixtures, f"/api/v4/{entity}/custom_fields", "").data
+        cards[entity] = None if data is None else {
+            "entity": data, "source": answer.source, "fields": card_fields(data, definitions)}
+    return cards
+
+
+def card_fields(entity: dict[str, Any], definitions: Any) -> list[dict[str, Any]]:
+    """The entity's custom fields as its card lists them: each defined field (in its sort
+    order) with the entity's value, then values of fields the definitions do not name."""
+    embedded = definitions.get("_embedded") if isinstance(definitions, dict) else None
+    defined = embedded.get("custom_fields") if isinstance(embedded, dict) else None
+    given = entity.get("custom_fields_values")
+    values = {v.get("field_id"): v for v in given if isinstance(v, dict)} \
+        if isinstance(given, list) else {}
+    fields: list[dict[str, Any]] = []
+    seen: set[Any] = set()
+    listed = [d for d in defined if isinstance(d, dict)] if isinstance(defined, list) else []
+    for spec in sorted(listed, key=lambda d: d.get("sort") or 0):
+        seen.add(spec.get("id"))
+        fields.append(_field(spec.get("id"), spec.get("name"), spec.get("type"),
+                             spec.get("enums"), values.get(spec.get("id"))))
+    for ident, value in values.items():
+        if ident not in seen:
+            fields.append(_field(ident, value.get("field_name"), value.get("field_type"),
+                                 None, value))
+    return [f for f in fields if isinstance(f["id"], int)]
+
+
+def _field(ident: Any, name: Any, kind: Any, enums: Any, value: Any) -> dict[str, Any]:
+    first = (value or {}).get("values") if isinstance(value, dict) else None
+    entry = first[0] if isinstance(first, list) and first and isinstance(first[0], dict) else {}
+    options = [{"id": e.get("id"), "value": str(e.get("value", ""))}
+               for e in enums if isinstance(e, dict)] if isinstance(enums, list) else []
+    if entry.get("enum_id") is not None and not any(o["id"] == entry["enum_id"]
+                                                    for o in options):
+        options.append({"id": entry["enum_id"], "value": str(entry.get("value", ""))})
+    return {"id": ident, "name": str(name or ident), "type": str(kind or "text"),
+            "value": "" if entry.get("value") is None else str(entry.get("value")),
+            "enum_id": entry.get("enum_id"), "enums": options}
 
 
 def parse_body(raw: bytes, content_type: str) -> Any:

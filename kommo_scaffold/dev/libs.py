@@ -27,6 +27,14 @@ MODULE_FILES: dict[str, str] = {
     "moment": "moment/moment.js",
     "twigjs": "twig/twig.min.js",
     "text": "requirejs-text/text.js",
+    # The other modules Kommo's page defines, which widgets require by these names.
+    "json": "requirejs-plugins/src/json.js",  # json!./file.json (needs `text`)
+    "backbone": "backbone/backbone.js",
+    "es6promise": "es6-promise/dist/es6-promise.js",
+    "pubsub": "pubsub-js/src/pubsub.js",
+    "FileAPI": "fileapi/dist/FileAPI.html5.js",  # defines the named module "FileAPI"
+    "intl-tel-input": "intl-tel-input/build/js/intlTelInput-jquery.js",  # $.fn.intlTelInput
+    "intl-tel-input-utils": "intl-tel-input/build/js/utils.js",  # window.intlTelInputUtils
 }
 
 

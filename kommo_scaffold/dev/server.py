@@ -27,8 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold.catalog import areas
-from kommo_scaffold.dev import api, api_route, jwt, kommo_routes, workspace
+from kommo_scaffold.dev import api, api_route, jwt, kommo_routes, page_state, workspace
 from kommo_scaffold.dev.libs import PreviewLibs
 
 TYPES = {".js": "text/javascript; charset=utf-8", ".json": "application/json; charset=utf-8",
@@ -64,8 +63,10 @@ def assets_dir() -> Path:
 
 
 def assigned_code(token: str) -> str:
-    """The widget code the preview assigns: never the project's, as in a real account."""
-    return "kp" + token[:10]
+    """The widget code the preview assigns: never the project's, as in a real account. It
+    carries the whole token, so the widget's files under Kommo's own paths (/upl/<code>/...,
+    /widgets/<code>/...) are as hard to guess as under /<token>/."""
+    return "kp" + token
 
 
 class DevServer(ThreadingHTTPServer):
@@ -132,50 +133,8 @@ class DevServer(ThreadingHTTPServer):
                 client.put(None)
 
     def state(self) -> dict[str, Any]:
-        """What the preview page builds its Kommo from. A broken project still has a state:
-        what cannot be read is left out and said in the findings, so the page shows it."""
-        problems: list[dict[str, Any]] = []
-        widget = self.dev.widget
-        i18n: dict[str, Any] = {}
-        for path in sorted(_glob(widget / "i18n", "*.json")):
-            try:
-                data = json.loads(path.read_text("utf-8-sig"))
-            except (OSError, ValueError):
-                data = None
-            i18n[path.stem] = data if isinstance(data, dict) else {}
-        try:
-            manifest = workspace.preview_manifest(self.dev.manifest())
-        except workspace.DevError as error:
-            manifest = workspace.preview_manifest({})
-            problems.append(_problem("manifest.json", str(error)))
-        try:
-            settings = dict(workspace.dev_settings(self.dev))
-        except workspace.DevError as error:
-            settings = {}
-            problems.append(_problem(f"{workspace.STATE_DIR}/{workspace.SETTINGS_FILE}",
-                                     str(error)))
-        settings.pop("jwt_secret", None)
-        return {"token": self.token, "base": f"{self.base_url}/{self.token}",
-                "project_code": self.dev.slug, "code": assigned_code(self.token),
-                "manifest": manifest, "i18n": i18n, "settings": settings,
-                # What Kommo calls when the widget is picked in a list: the catalog's word.
-                "list_callbacks": {a.code: list(a.callbacks) for a in areas.AREAS
-                                   if a.kind == "list"},
-                "findings": problems + self.findings, "summary": self.summary,
-                "libs_error": self.libs.error if self.libs else "preview libraries disabled"}
-
-
-def _glob(folder: Path, pattern: str) -> list[Path]:
-    try:
-        return list(folder.glob(pattern))
-    except OSError:
-        return []
-
-
-def _problem(file: str, message: str) -> dict[str, Any]:
-    """A finding of kommo dev itself, shaped like the checker's (Finding.as_dict)."""
-    return {"rule": "kommo dev", "severity": "error", "title": "The preview cannot read this",
-            "message": message, "file": file, "line": None, "json_path": ""}
+        """What the preview page builds its Kommo from (page_state.build)."""
+        return page_state.build(self)
 
 
 class DevHandler(BaseHTTPRequestHandler):
@@ -274,11 +233,14 @@ class DevHandler(BaseHTTPRequestHandler):
         return False
 
     def _widget_path(self) -> str | None:
-        """The file under the token this request names, or None (not a widget file)."""
+        """The widget file this request names, or None (not a widget file): under the token,
+        or under the paths Kommo serves widget files from with the assigned code in them."""
         path = urllib.parse.urlsplit(self.path).path
-        token_prefix = f"/{self.server.token}/"
-        return urllib.parse.unquote(path[len(token_prefix):]) \
-            if path.startswith(token_prefix) else None
+        code = assigned_code(self.server.token)
+        for prefix in (f"/{self.server.token}/", f"/upl/{code}/widget/", f"/widgets/{code}/"):
+            if path.startswith(prefix):
+                return urllib.parse.unquote(path[len(prefix):])
+        return None
 
     def do_OPTIONS(self) -> None:
         self._guarded(self._options)

@@ -1,12 +1,11 @@
 // The preview's Kommo: loads widget/script.js by URL as Kommo does, runs the lifecycle of each
 // area (render; init and bind_actions only after render returned true; destroy when leaving;
 // init_once skips the re-init), logs every callback, and offers window.kommoPreview for tests.
-define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
-       function ($, Twig, widgetApi, shells, makeAreas) {
+define(['jquery', 'twigjs', 'backbone', 'widget', 'shells', 'areas'],
+       function ($, Twig, Backbone, widgetApi, shells, makeAreas) {
   'use strict';
 
-  // Areas Kommo never opens in a browser tab: server-side, mobile app or AI agent only.
-  var NOT_IN_BROWSER = ['sms', 'mobile_card', 'ai_agent'];
+  var ELEMENT_TYPES = {contacts: 1, leads: 2, companies: 3, customers: 12};
   var log = [];
   var warnings = [];
   var state = null;
@@ -132,7 +131,7 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
     var seen = [];
     (state.manifest.locations || []).forEach(function (location) {
       var code = String(location).replace(/-[01]$/, '');
-      if (NOT_IN_BROWSER.indexOf(code) === -1 && seen.indexOf(code) === -1) { seen.push(code); }
+      if (seen.indexOf(code) === -1) { seen.push(code); }
     });
     return seen;
   }
@@ -149,6 +148,25 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
   });
   var enter = entries.enter;
 
+  // APP.data.current_card: the same entity the card's DOM shows and the API answers, its
+  // model a Backbone model with the card form's names (name, lead[PRICE], CFV[<id>]).
+  function currentCard(entity) {
+    var card = (state.cards || {})[entity] || {};
+    var data = card.entity || {id: 1, name: ''};
+    var prefix = entity.replace(/ies$/, 'y').replace(/s$/, '');
+    var attributes = {id: data.id, name: data.name};
+    attributes[prefix + '[NAME]'] = data.name;
+    if (entity === 'leads') {
+      attributes.price = data.price;
+      attributes['lead[PRICE]'] = data.price;
+    }
+    (card.fields || []).forEach(function (field) {
+      attributes['CFV[' + field.id + ']'] = field.enum_id !== null ? field.enum_id : field.value;
+    });
+    return {id: data.id, element_type: ELEMENT_TYPES[entity], entity: entity,
+            model: new Backbone.Model(attributes)};
+  }
+
   function go(area) {
     var leaving = current ? call(current, 'destroy', []) : Promise.resolve();
     return leaving.then(function () {
@@ -158,12 +176,14 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
       system.area = area === 'card_sdk' ? cardArea() : area;
       $('#kp-area').val(area);
       shell = shells.build(area, {state: state, label: label, cardArea: cardArea()});
-      window.APP.data.current_card = shell.isCard() ? {id: 1, element_type: 2, model: {
-        attributes: {id: 1}, get: function (key) { return this.attributes[key]; },
-        set: function (key, value) { this.attributes[key] = value; }}} : false;
+      window.APP.data.current_card = shell.isCard() ? currentCard(shell.entity()) : false;
       $(document).trigger('page:changed');
+      if ((state.scriptless_areas || []).indexOf(area) !== -1) {
+        return {scriptless: true};  // Kommo runs no script.js in this area
+      }
       return call(area, 'render', []);
     }).then(function (result) {
+      if (result.scriptless) { return null; }
       if (!mustBeTrue(area, 'render', result)) {
         warn(area + ': render did not return true, so Kommo does not call init and ' +
              'bind_actions');
@@ -248,6 +268,14 @@ define(['jquery', 'twigjs', 'widget', 'shells', 'areas'],
       window.Twig = Twig;
       areas().forEach(function (area) { $('<option/>', {value: area}).text(area)
         .appendTo('#kp-area'); });
+      if (areas().indexOf('widget_page') !== -1) {  // the widget's own left-menu section
+        $('<div class="nav__menu__item"/>').attr('data-entity', 'widget_page')
+          .append($('<a class="nav__menu__item__link" href="#widget_page"/>').text(
+            label(((state.manifest.left_menu || {})[Object.keys(state.manifest.left_menu || {})[0]] ||
+                   {}).title) || state.code))
+          .on('click', function (event) { event.preventDefault(); go('widget_page'); })
+          .appendTo('#nav_menu');
+      }
       $('#kp-area').on('change', function () { go($(this).val()); });
       $('#kp-settings').on('click', function () { go('settings'); });
       $('#kp-clear').on('click', function () { $('#kp-log').empty(); });

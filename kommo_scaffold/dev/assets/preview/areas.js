@@ -15,6 +15,7 @@ define(['jquery', 'shells'], function ($, shells) {
   //       describe(value), go(area), cardArea()}
   return function (api) {
     var salesbotExits = null;
+    var savedBot = {};
 
     function checkWorkArea(area) {
       var $work = $('#work-area-' + api.state().code);
@@ -101,12 +102,18 @@ define(['jquery', 'shells'], function ($, shells) {
         return $row;
       };
       var fields = ((api.state().manifest.salesbot_designer || {})[handlers[0]] || {}).settings || {};
-      $.each(fields, function (field) {
+      // The third argument: the step's values by field code, as the bot saved them (here
+      // the manifest's default_value until the preview's bot is saved).
+      var values = {};
+      $.each(fields, function (field, spec) {
+        var value = savedBot[field] !== undefined ? savedBot[field] :
+          spec && spec.default_value !== undefined ? String(spec.default_value) : '';
+        values[field] = value;
         $body.append($('<div/>', {'data-field-name': field}).append(
-          $('<input/>', {type: 'text', name: 'value_manual'})));
+          $('<input/>', {type: 'text', name: 'value_manual', value: value})));
       });
       $('#page_holder .kp-salesbot-save').on('click', function () { saveBot(); });
-      return api.call(area, 'salesbotDesignerSettings', [$body, renderRow, {handler_code: handlers[0]}])
+      return api.call(area, 'salesbotDesignerSettings', [$body, renderRow, values])
         .then(function (result) {
           var exits = result.value && result.value.exits;
           salesbotExits = Array.isArray(exits) ? exits.map(function (e) { return e.code; }) : [];
@@ -119,6 +126,7 @@ define(['jquery', 'shells'], function ($, shells) {
       $('#page_holder [data-field-name]').each(function () {
         params[$(this).attr('data-field-name')] = $(this).find('input').val();
       });
+      savedBot = params;
       return api.call('salesbot_designer', 'onSalesbotDesignerSave', [handler, params])
         .then(function (result) {
           if (result.error || result.missing) { return result; }

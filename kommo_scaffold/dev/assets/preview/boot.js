@@ -17,8 +17,17 @@
       moment: 'libs/moment',
       'twig-npm': 'libs/twigjs',
       text: 'libs/text',
+      json: 'libs/json',
+      backbone: 'libs/backbone',
+      es6promise: 'libs/es6promise',
+      pubsub: 'libs/pubsub',
+      FileAPI: 'libs/FileAPI',
+      'intl-tel-input': 'libs/intl-tel-input',
+      'intl-tel-input-utils': 'libs/intl-tel-input-utils',
       'lib/components/base/modal': 'modal'
-    }
+    },
+    // libphonenumber's build is a plain script that sets a global.
+    shim: {'intl-tel-input-utils': {exports: 'intlTelInputUtils'}}
   });
   requirejs.onError = function (error) {
     var detail = (error.requireModules || []).join(', ');

@@ -11,7 +11,8 @@ define(['jquery'], function ($) {
                     culist: 'customers', settings: 'widgetsSettings',
                     advanced_settings: 'advanced-settings', digital_pipeline: 'leads-dp',
                     salesbot_designer: 'salesbot', catalogs: 'catalogs',
-                    lead_sources: 'leads-pipeline', everywhere: 'dashboard'};
+                    lead_sources: 'leads-pipeline', everywhere: 'dashboard',
+                    mobile_card: 'mobile', ai_agent: 'ai-agent', sms: 'sms'};
 
   function el(tag, attrs, text) {
     var $node = $('<' + tag + '/>', attrs || {});
@@ -19,11 +20,54 @@ define(['jquery'], function ($) {
     return $node;
   }
 
-  function cardShell(code, entity, withTab) {
-    var $holder = el('div', {id: 'card_holder', 'class': 'card-holder kp-card'});
-    var $fields = el('div', {'class': 'card-fields'}).append(
-      el('h2', {'class': 'card-fields__name'}, entity.replace(/s$/, '') + ' #1'),
-      el('div', {'class': 'card-fields__row'}, 'Budget: 1 000'));
+  // One row of Kommo's card form: label (with the name as its title) and the value's control.
+  function fieldRow(field) {
+    var $value = el('div', {'class': 'linked-form__field__value'});
+    var name = 'CFV[' + field.id + ']';
+    if (field.type === 'select' || field.type === 'radiobutton') {
+      // Kommo's select control: a button showing the choice, the list, a hidden input.
+      var chosen = field.enums.filter(function (o) { return o.id === field.enum_id; })[0];
+      var $list = el('ul', {'class': 'control--select--list'});
+      field.enums.forEach(function (option) {
+        $list.append(el('li', {'class': 'control--select--list--item' +
+                                 (option.id === field.enum_id ? ' control--select--list--item-selected' : ''),
+                               'data-value': String(option.id)}, option.value));
+      });
+      $value.append(el('div', {'class': 'control--select linked-form__select'}).append(
+        el('button', {type: 'button', 'class': 'control--select--button'},
+           chosen ? chosen.value : ''),
+        $list, el('input', {type: 'hidden', 'class': 'control--select--input', name: name,
+                            value: field.enum_id === null ? '' : String(field.enum_id)})));
+    } else {
+      $value.append(el('input', {type: 'text', 'class': 'text-input linked-form__cf', name: name,
+                                 value: field.value}));
+    }
+    return el('div', {'class': 'linked-form__field linked-form__field-' + field.type,
+                      'data-id': String(field.id)}).append(
+      el('div', {'class': 'linked-form__field__label', title: field.name}).append(
+        el('span', {}, field.name)), $value);
+  }
+
+  // The card's form as Kommo renders it, from the entity GET /api/v4/<entity>/1 answers.
+  function cardShell(code, entity, withTab, card) {
+    var data = (card && card.entity) || {id: 1, name: entity.replace(/s$/, '') + ' #1'};
+    var prefix = entity.replace(/ies$/, 'y').replace(/s$/, '');
+    var $holder = el('div', {id: 'card_holder', 'class': 'card-holder kp-card',
+                             'data-id': String(data.id)});
+    var $fields = el('div', {'class': 'card-fields linked-form'}).append(
+      el('div', {'class': 'linked-form__field linked-form__field-name'}).append(
+        el('input', {type: 'text', id: 'person_n', 'class': 'linked-form__field__value-name',
+                     name: prefix + '[NAME]', value: data.name || ''})));
+    if (entity === 'leads') {
+      $fields.append(el('div', {'class': 'linked-form__field linked-form__field-price'}).append(
+        el('div', {'class': 'linked-form__field__label', title: 'Budget'}).append(
+          el('span', {}, 'Budget')),
+        el('div', {'class': 'linked-form__field__value'}).append(
+          el('input', {type: 'text', id: 'lead_card_budget', 'class': 'text-input',
+                       name: 'lead[PRICE]', value: data.price === undefined ? '' :
+                         String(data.price)}))));
+    }
+    ((card && card.fields) || []).forEach(function (field) { $fields.append(fieldRow(field)); });
     var $widgets = el('div', {id: 'widgets_block', 'class': 'card-widgets js-widgets-active'})
       .append(el('div', {'class': 'card-widgets__widget card-widgets__widget-' + code}));
     var $feed = el('div', {'class': 'notes-wrapper feed-compose'})
@@ -87,6 +131,37 @@ define(['jquery'], function ($) {
         el('div', {'class': 'widget_settings_block'}).append($controls, $descr, $buttons)));
   }
 
+  // The mobile app's block: a header in mobile.color over mobile.frame_url in a frame of a
+  // phone's size. The app shows the page; no script.js runs there.
+  function mobileShell(manifest, widgetName) {
+    var mobile = manifest.mobile || {};
+    var url = typeof mobile.frame_url === 'string' ? mobile.frame_url : '';
+    var color = /^#[0-9A-Fa-f]{6}$/.test(mobile.color || '') ? mobile.color : '#5F43CF';
+    var $phone = el('div', {'class': 'kp-phone'}).append(
+      el('div', {'class': 'kp-phone__header'}, widgetName).css('background', color));
+    if (/^https?:\/\//i.test(url)) {
+      $phone.append(el('iframe', {'class': 'kp-phone__frame', src: url, title: widgetName,
+                                  sandbox: 'allow-scripts allow-forms allow-same-origin'}));
+    } else {
+      $phone.append(el('p', {'class': 'kp-phone__missing'},
+                       'mobile.frame_url must be an http(s) URL: ' + (url || 'not set')));
+    }
+    return el('div', {'class': 'kp-mobile kp-scriptless'}).append($phone);
+  }
+
+  // The AI agent's list of widgets: the name and widget.ai_agent_description of each locale.
+  function aiAgentShell(state, widgetName) {
+    var $list = el('dl', {'class': 'kp-ai-agent__descriptions'});
+    Object.keys(state.i18n).forEach(function (lang) {
+      var text = ((state.i18n[lang] || {}).widget || {}).ai_agent_description;
+      $list.append(el('dt', {}, lang), el('dd', {'data-lang': lang, 'class': typeof text ===
+        'string' && text.trim() ? '' : 'kp-missing'},
+        typeof text === 'string' && text.trim() ? text : 'no widget.ai_agent_description'));
+    });
+    return el('div', {'class': 'kp-ai-agent kp-scriptless'}).append(
+      el('h2', {'class': 'kp-ai-agent__name'}, widgetName), $list);
+  }
+
   // Builds the shell of AREA into #page_holder and returns the shell's interface.
   function build(area, ctx) {
     var code = ctx.state.code;
@@ -96,7 +171,8 @@ define(['jquery'], function ($) {
     var cardArea = CARDS[area] ? area : (area === 'card_sdk' ? ctx.cardArea : null);
     var $root;
     if (cardArea) {
-      $root = cardShell(code, CARDS[cardArea], area === 'card_sdk');
+      $root = cardShell(code, CARDS[cardArea], area === 'card_sdk',
+                        (ctx.state.cards || {})[CARDS[cardArea]]);
     } else if (LISTS[area]) {
       $root = listShell(code, LISTS[area], widgetName);
     } else if (area === 'settings') {
@@ -130,6 +206,15 @@ define(['jquery'], function ($) {
       $root = el('div', {'class': 'kp-pipeline'}).append(
         el('div', {'class': 'pipeline_leads__sources', 'data-pipeline-id': '1000'},
            'Lead sources of pipeline 1000'));
+    } else if (area === 'mobile_card') {
+      $root = mobileShell(manifest, widgetName);
+    } else if (area === 'ai_agent') {
+      $root = aiAgentShell(ctx.state, widgetName);
+    } else if (area === 'sms') {
+      var endpoint = (manifest.sms || {}).endpoint;
+      $root = el('div', {'class': 'kp-sms kp-scriptless'}).append(
+        el('p', {}, 'Kommo sends system SMS from its servers: it POSTs each message to ' +
+                    'sms.endpoint (' + (endpoint || 'not set') + '). No script.js runs here.'));
     } else {
       $root = el('div', {'class': 'kp-dashboard'}, 'Dashboard');
     }

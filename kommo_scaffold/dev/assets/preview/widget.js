@@ -185,6 +185,8 @@ define(['jquery', 'twigjs', 'controls'], function ($, Twig, controls) {
       },
       get_pipeline_id: function () { return Promise.resolve(1000); },
       setSdkCatalogId: function (id) { ctx.note('setSdkCatalogId', [id]); settings.catalog_id = id; },
+      // The account as APP.constant('account') has it, without an API call.
+      get_accounts_current: function () { return window.APP.constant('account'); },
       get_current_card_contacts_data: function () {
         return Promise.resolve([{id: 1, name: 'Jane Doe', first_name: 'Jane', last_name: 'Doe',
                                  phones: ['+10000000000'], emails: ['jane@example.com']}]);
@@ -198,7 +200,7 @@ define(['jquery', 'twigjs', 'controls'], function ($, Twig, controls) {
     var constants = {
       user: {id: 2000001, name: 'Developer', login: 'dev@example.com',
              personal_mobile: '+10000000000'},
-      user_rights: {is_admin: 'Y'},
+      user_rights: {is_admin: 'Y', is_free: 'N', is_active: 'Y'},
       account: {id: 1000001, subdomain: 'preview', timezone: 'UTC', cf: {},
                 products: {catalog_id: 0}},
       managers: {2000001: {id: 2000001, title: 'Developer', active: true}},
@@ -237,6 +239,11 @@ define(['jquery', 'twigjs', 'controls'], function ($, Twig, controls) {
         }
       },
       widgets: {system: ctx.system, list: widgets},  // the same object as self.system()
+      // Date and time formats of the user's account, as moment format strings (widgets
+      // write moment(x).format(APP.system.format.date.date)).
+      system: {subdomain: ctx.system.subdomain, domain: ctx.system.domain, format: {
+        date: {date: 'DD.MM.YYYY', date_short: 'DD.MM', time: 'HH:mm',
+               full: 'DD.MM.YYYY HH:mm'}}},
       cf_types: {text: 1, numeric: 2, checkbox: 3, select: 4, multiselect: 5, date: 6, url: 7},
       element_types: {contacts: 1, leads: 2, companies: 3, tasks: 4, customers: 12}
     };
