@@ -132,12 +132,15 @@ def test_definitelytyped_jquery_types_make_dollar_richer(all_areas, npm_tools, t
 
 
 def test_the_recipes_type_check_in_a_generated_script(make_widget, npm_tools):  # noqa: F811
-    """docs/recipes.md's browser code, pasted into render() of a generated script.js, is
-    clean under its // @ts-check (the preview tests run the same blocks)."""
+    """docs/recipes.md's browser code, pasted into render() of a generated script.js (one
+    with the back end, whose recipe needs it), is clean under its // @ts-check (the preview
+    tests run the same blocks)."""
     text = (Path(__file__).parent.parent / "docs" / "recipes.md").read_text("utf-8")
     blocks = re.findall(r"```js\n(.*?)```", text, re.S)
-    assert len(blocks) >= 4
-    project = make_widget(locations=["lcard"])
+    assert len(blocks) >= 5
+    # With the back end: its recipe calls BACKEND_URL, which such a script.js defines.
+    project = make_widget(locations=["lcard"], backend=True,
+                          backend_url="https://api.acme-crm.com/w")
     _edit(project, "render: function () {", "render: function () {\n" + "\n".join(
         f"(function () {{\n{block}\n}})();" for block in blocks))
     assert type_check(project, npm_tools) == (0, [])
