@@ -119,7 +119,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    kommo = [sys.executable, "-c", "from kommo_scaffold.cli.app import main; main()"]
+    # As the installed console script runs it (pyproject.toml: kommo = cli.entry:main).
+    kommo = [sys.executable, "-c", "from kommo_scaffold.cli.entry import main; main()"]
     ok = True
     with tempfile.TemporaryDirectory(prefix="kommo-bench-check-") as tmp:
         root = Path(tmp)
