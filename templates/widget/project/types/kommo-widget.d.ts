@@ -270,6 +270,10 @@ declare namespace Kommo {
     /** Only for widgets with init_once: true. */
     addNotificationCallback?(code: string, callback: (data: any) => void): void;
     widgets?: any;
+    /** The account's display formats, as moment format strings; seen in public widgets
+     * (`moment(x).format(APP.system.format.date.date)`), not in Kommo's docs. */
+    system?: { format?: { date?: { date?: string; date_short?: string; time?: string;
+                                   full?: string; [key: string]: any } }; [key: string]: any };
     [key: string]: any;
   }
 
@@ -295,6 +299,12 @@ declare namespace Kommo {
     underscore: any;
     moment: any;
     twigjs: any;
+    /** Also on Kommo's page, as public widgets use them. */
+    backbone: any;
+    es6promise: any;
+    pubsub: any;
+    FileAPI: any;
+    'intl-tel-input': any;
   }
 
   interface Require {
