@@ -39,6 +39,9 @@ pytestmark = pytest.mark.skipif(shutil.which("php") is None,
 SECRET = "integration-secret-\u00e9\"'\\"
 ACCESS_TOKEN = "admin-oauth-token"
 ALL_BACKEND = ["lcard", "digital_pipeline", "sms", "salesbot_designer"]
+# Where the generated hooks' API calls go in these tests (the DP hook adds a note when the
+# account is connected): a closed loopback port, so that nothing reaches the internet.
+NO_KOMMO = "http://127.0.0.1:9"
 
 # Kommo's digital-pipeline event codes (https://developers.kommo.com/docs/widgets-dp).
 DP_EVENTS = {1: "lead_added", 14: "lead_status_changed", 15: "lead_appeared_in_status",
@@ -213,6 +216,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, stub: Stub) -> Iterator[Php
     """All three back-end routes, exactly as generated (default hooks)."""
     project = make_project(tmp_path_factory.mktemp("be") / "all", locations=ALL_BACKEND)
     php = PhpServer(project, {"KOMMO_CLIENT_SECRET": SECRET, "KOMMO_ACCESS_TOKEN": ACCESS_TOKEN,
+                              "KOMMO_API_BASE_URL": NO_KOMMO,
                               "KOMMO_RETURN_URL_PREFIX": stub.url})
     try:
         yield php.start()
@@ -290,7 +294,7 @@ def test_health_lists_the_routes(server: PhpServer) -> None:
     reply = server.request("GET", "/")
     assert reply.status == 200
     assert assert_clean(reply) == {"widget_code": "backend_test", "widget_name": "All",
-                                   "routes": ["/dp", "/sms", "/salesbot", "/widget"]}
+                                   "routes": ["/dp", "/sms", "/salesbot", "/widget", "/oauth"]}
 
 
 @pytest.mark.parametrize("path", ["/nope", "/dp/extra", "/index.php/nope", "/DP"])
@@ -636,7 +640,7 @@ def test_only_chosen_routes_exist(tmp_path: Path, area: str) -> None:
     php = PhpServer(project, {"KOMMO_CLIENT_SECRET": SECRET}).start()
     try:
         routes = {"digital_pipeline": "/dp", "sms": "/sms", "salesbot_designer": "/salesbot"}
-        assert php.request("GET", "/").json()["routes"] == [routes[area], "/widget"]
+        assert php.request("GET", "/").json()["routes"] == [routes[area], "/widget", "/oauth"]
         for other_area, route in routes.items():
             status = php.request("POST", route, {"x": 1}).status
             assert (status == 404) == (other_area != area), (route, status)

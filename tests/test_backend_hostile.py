@@ -26,6 +26,7 @@ import pytest
 from check_helpers import hostile_texts
 from test_backend import (
     ALL_BACKEND,
+    NO_KOMMO,
     PHP_SETUPS,
     SECRET,
     PhpServer,
@@ -53,6 +54,7 @@ def php(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     server = PhpServer(project, {"KOMMO_CLIENT_SECRET": SECRET, "KOMMO_DP_SECRET": DP_SECRET,
                                  "KOMMO_RETURN_URL_PREFIX": stub.url,
                                  "KOMMO_ACCESS_TOKEN": "token",
+                                 "KOMMO_API_BASE_URL": NO_KOMMO,
                                  "PHP_CLI_SERVER_WORKERS": "4"},
                        php_args=PHP_SETUPS[request.param])
     try:

@@ -29,7 +29,8 @@ AREA_PHP = {
 # Every back end: the front controller, the framework, the one token check and the widget's
 # own /widget/<action> route with its hook.
 BASE_PHP = {"public/index.php", "src/App.php", "src/config.php", "bin/dev-token.php",
-            "src/Jwt.php", "src/Widget.php", "hooks/widget.php"}
+            "src/Jwt.php", "src/Widget.php", "hooks/widget.php", "src/Kommo.php",
+            "src/OAuth.php"}
 
 
 def valid_locations(locations: list[str]) -> list[str]:
@@ -101,7 +102,7 @@ def test_backend_matches_the_areas_and_lints(make_widget, locations: list[str]) 
         php_lint(project / "backend" / name)
     config = json.loads(php_eval(project, "echo json_encode(require 'backend/src/config.php');"))
     assert list(config["routes"]) == [ROUTES[c] for c in BACKEND_AREAS if c in locations] + [
-        "/widget"]
+        "/widget", "/oauth"]
 
 
 @pytest.mark.parametrize("locations", WITH_BACKEND, ids=lambda ls: "areas:" + "+".join(ls))
@@ -138,9 +139,15 @@ def test_readme_documents_routes_and_settings(make_widget) -> None:
                    "KOMMO_DP_SECRET", "php backend/bin/dev-token.php", "does not authenticate",
                    "cloudflared", "ngrok", "ssh -R", "hooks/dp.php", "hooks/sms.php"):
         assert needle in readme, needle
-    assert "/salesbot" not in readme and "KOMMO_ACCESS_TOKEN" not in readme
+    assert "/salesbot" not in readme
+    for needle in ("GET /oauth/callback", "Kommo::forAccount", "KOMMO_CLIENT_ID",
+                   "KOMMO_REDIRECT_URI", "KOMMO_ACCESS_TOKEN", "KOMMO_API_BASE_URL"):
+        assert needle in readme, needle
     env = (project / "backend" / ".env.example").read_text("utf-8")
-    assert "KOMMO_ACCESS_TOKEN" not in env and "KOMMO_DP_ACCOUNT_IDS=" in env
+    assert env.count("KOMMO_ACCESS_TOKEN=") == 1 and "KOMMO_DP_ACCOUNT_IDS=" in env
+    with_bot = make_widget(locations=["lcard", "salesbot_designer"])
+    env = (with_bot / "backend" / ".env.example").read_text("utf-8")
+    assert env.count("KOMMO_ACCESS_TOKEN=") == 1, env
 
 
 HOSTILE = ("Q\"uote' back\\slash\\' \\\\ end\nsecond line <?php echo 1; ?> ?> */ "
@@ -192,7 +199,7 @@ def test_copier_update_adds_the_dp_route(tmp_path: Path) -> None:
     assert manifest["dp"]["webhook_url"].endswith("/dp")
     php = PhpServer(project, {"KOMMO_CLIENT_SECRET": SECRET}).start()
     try:
-        assert php.request("GET", "/").json()["routes"] == ["/dp", "/sms", "/widget"]
+        assert php.request("GET", "/").json()["routes"] == ["/dp", "/sms", "/widget", "/oauth"]
         assert php.request("POST", "/dp", dp_body()).status == 200
     finally:
         php.stop()

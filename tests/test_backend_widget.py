@@ -88,7 +88,7 @@ def test_ping_answers_who_calls(server: PhpServer) -> None:
 
 
 def test_health_lists_the_widget_route(server: PhpServer) -> None:
-    assert server.request("GET", "/").json()["routes"] == ["/widget"]
+    assert server.request("GET", "/").json()["routes"] == ["/widget", "/oauth"]
 
 
 def test_a_token_works_once(server: PhpServer) -> None:

@@ -239,7 +239,24 @@ final class App
     {
         self::$root = $root;
         self::loadDotenv($root . '/.env');
+        // Hooks use the API client and its helpers without requiring their files.
+        spl_autoload_register(static function (string $class) use ($root): void {
+            $file = self::CLASS_FILES[$class] ?? null;
+            if ($file !== null) {
+                require_once $root . '/src/' . $file . '.php';
+            }
+        });
     }
+
+    /** Classes hooks may use => their file in src/. */
+    private const CLASS_FILES = [
+        __NAMESPACE__ . '\\Kommo' => 'Kommo',
+        __NAMESPACE__ . '\\KommoError' => 'Kommo',
+        __NAMESPACE__ . '\\TokenStore' => 'Kommo',
+        __NAMESPACE__ . '\\FileTokenStore' => 'Kommo',
+        __NAMESPACE__ . '\\Account' => 'Jwt',
+        __NAMESPACE__ . '\\Jwt' => 'Jwt',
+    ];
 
     /**
      * A request PHP could not read completely (a body over post_max_size, more fields than
