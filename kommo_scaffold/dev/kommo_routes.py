@@ -15,14 +15,16 @@ if TYPE_CHECKING:
 
 
 def events(handler: DevHandler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
-    handler.send_header("Cache-Control", "no-store")
-    handler.send_header("Connection", "close")
-    handler.end_headers()
-    handler.close_connection = True
+    # Subscribed before the page sees the stream open: the page starts the widget on that
+    # event, and the widget's first API calls must reach this client.
     client = handler.server.subscribe()
     try:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        handler.send_header("Cache-Control", "no-store")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.close_connection = True
         handler.wfile.write(b"retry: 500\n: connected\n\n")
         handler.wfile.flush()
         while not handler.server.stopping.is_set():

@@ -213,9 +213,16 @@ define(['jquery', 'twigjs', 'backbone', 'widget', 'shells', 'areas'],
     });
   }
 
+  // Resolves once the page listens (or could not), so that the widget, started after it,
+  // has even its first API calls in the log.
   function listen() {
-    if (!window.EventSource) { return; }
+    if (!window.EventSource) { return Promise.resolve(); }
     var source = new EventSource('/__kommo/events');
+    var listening = new Promise(function (resolve) {
+      source.addEventListener('open', function () { resolve(); });
+      source.addEventListener('error', function () { resolve(); });
+      setTimeout(resolve, 2000);
+    });
     source.addEventListener('reload', function () { window.location.reload(); });
     source.addEventListener('check', function (event) {
       var data = JSON.parse(event.data);
@@ -228,6 +235,7 @@ define(['jquery', 'twigjs', 'backbone', 'widget', 'shells', 'areas'],
         data.status + ' (' + data.source + ')').appendTo('#kp-log');
     });
     window.addEventListener('beforeunload', function () { source.close(); });
+    return listening;
   }
 
   // True when script.js uses the project's own code where Kommo's is needed: in one of
@@ -279,8 +287,9 @@ define(['jquery', 'twigjs', 'backbone', 'widget', 'shells', 'areas'],
       $('#kp-area').on('change', function () { go($(this).val()); });
       $('#kp-settings').on('click', function () { go('settings'); });
       $('#kp-clear').on('click', function () { $('#kp-log').empty(); });
-      listen();
-      return $.ajax({url: state.base + '/script.js', dataType: 'text'}).then(function (text) {
+      return listen().then(function () {
+        return $.ajax({url: state.base + '/script.js', dataType: 'text'});
+      }).then(function (text) {
         if (hardCodesKommoCode(text, state.project_code)) {
           warn('script.js hard-codes the widget code "' + state.project_code + '": Kommo ' +
                'assigns its own (here ' + state.code + '); read it with ' +
