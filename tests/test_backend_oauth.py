@@ -96,6 +96,9 @@ def stand_in(kommo: Kommo) -> ThreadingHTTPServer:
             elif kommo.busy_once:
                 kommo.busy_once = False
                 self.answer(429, {"title": "Too Many Requests"}, {"Retry-After": "1"})
+            elif self.path == "/api/v4/leads/notes" and self.command == "POST":
+                self.answer(200, {"_embedded": {"notes": [{"id": 1, "entity_id": n["entity_id"]}
+                                                          for n in body]}})
             elif self.path.startswith("/api/v4/leads/7"):
                 self.answer(200, {"id": 7, "name": "Deal", "echo": body})
             else:
@@ -283,7 +286,9 @@ def test_the_dp_hook_adds_a_note_to_the_lead(backend, kommo) -> None:
     deadline = time.monotonic() + 10
     while not state.calls and time.monotonic() < deadline:
         time.sleep(0.05)  # the hook runs after the answer
-    assert state.calls == [("POST", "/api/v4/leads/7/notes", "access-1")]
+    assert state.calls == [("POST", "/api/v4/leads/notes", "access-1")]
+    assert state.bodies == [[{"entity_id": 7, "note_type": "common",
+                              "params": {"text": "Digital pipeline: lead_status_changed"}}]]
 
 
 RECIPES = (REPO / "docs" / "recipes.md").read_text("utf-8")
