@@ -218,14 +218,24 @@ define(['jquery', 'twigjs', 'backbone', 'widget', 'shells', 'areas'],
   function listen() {
     if (!window.EventSource) { return Promise.resolve(); }
     var source = new EventSource('/__kommo/events');
+    var checked = false;  // a 'check' event came since the stream (re)opened
     var listening = new Promise(function (resolve) {
-      source.addEventListener('open', function () { resolve(); });
+      source.addEventListener('open', function () {
+        // A check that ended while the page (re)loaded was announced before it listened:
+        // read its findings now, unless a newer check arrives first.
+        checked = false;
+        $.getJSON('/__kommo/state').then(function (now) {
+          if (!checked) { showFindings(now.findings, now.summary); }
+        });
+        resolve();
+      });
       source.addEventListener('error', function () { resolve(); });
       setTimeout(resolve, 2000);
     });
     source.addEventListener('reload', function () { window.location.reload(); });
     source.addEventListener('check', function (event) {
       var data = JSON.parse(event.data);
+      checked = true;
       showFindings(data.findings, data.summary);
     });
     // The widget's calls to Kommo's API, answered by kommo dev (fixtures, defaults or --api).
