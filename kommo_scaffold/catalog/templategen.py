@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from kommo_scaffold.catalog import areas
+from kommo_scaffold.catalog import areas, languages, modules
 from kommo_scaffold.catalog.labels import LABELS
 
 LOCALE_TITLES: dict[str, str] = {
@@ -68,6 +68,9 @@ def catalog_jinja() -> str:
         f"{{% set LEFT_MENU_AFTER = {_jinja_literal(list(areas.LEFT_MENU_AFTER))} %}}",
         f"{{% set LOCALES = {_jinja_literal(list(areas.LOCALES))} %}}",
         f"{{% set LABELS = {_jinja_literal(LABELS)} %}}",
+        f"{{% set LANGUAGES = {_jinja_literal(list(languages.LANGUAGES))} %}}",
+        f"{{% set PAGE_MODULES = {_jinja_literal(list(modules.PAGE_MODULES))} %}}",
+        f"{{% set LOADER_PLUGINS = {_jinja_literal(list(modules.LOADER_PLUGINS))} %}}",
         "",
     ]
     return "\n".join(lines)
@@ -109,6 +112,14 @@ def _backend_question() -> list[str]:
     return [f"{areas.BACKEND_QUESTION}:", "  type: bool", "  help: >-",
             *(f"    {line}" for line in _wrap(areas.BACKEND_HELP)), "  default: false",
             f'  when: "{{{{ not ({_any_of(areas.BACKEND_AREAS)}) }}}}"']
+
+
+def _language_question() -> list[str]:
+    """The `language` choice; the answer is kept for good (`kommo set` refuses a change)."""
+    return [f"{languages.LANGUAGE_QUESTION}:", "  type: str", "  help: >-",
+            *(f"    {line}" for line in _wrap(languages.LANGUAGE_HELP)), "  choices:",
+            *(f"    - {code}" for code in languages.LANGUAGES),
+            f"  default: {languages.DEFAULT_LANGUAGE}"]
 
 
 def _wrap(text: str) -> list[str]:
@@ -159,6 +170,7 @@ def generated_blocks() -> dict[str, list[str]]:
         "left-menu-after": after_choices,
         "backend": _backend_question(),
         "flags": _flag_questions(),
+        "language": _language_question(),
     }
 
 

@@ -31,11 +31,15 @@ function lookup(tree, dotted) {
   return dotted.split('.').reduce((node, key) => (node == null ? undefined : node[key]), tree);
 }
 
+// Members a stand-in must not have: a Promise's then, and the __esModule flag a bundler's
+// import helper reads (jQuery has neither).
+const NOT_MEMBERS = new Set(['then', '__esModule']);
+
 // A jQuery stand-in: callable and chainable; `.length` is 0 (nothing on the page).
 function makeJQuery(log) {
   const $ = new Proxy(function () {}, {
     get(target, prop) {
-      if (prop === 'then' || typeof prop === 'symbol') return undefined;
+      if (NOT_MEMBERS.has(prop) || typeof prop === 'symbol') return undefined;
       if (prop === 'length') return 0;
       return new Proxy(function () {}, {
         apply(t, self, args) {
@@ -43,7 +47,7 @@ function makeJQuery(log) {
           return $;
         },
         get(t, inner) {
-          return inner === 'then' || typeof inner === 'symbol' ? undefined : $[inner];
+          return NOT_MEMBERS.has(inner) || typeof inner === 'symbol' ? undefined : $[inner];
         },
       });
     },
@@ -117,15 +121,25 @@ function loadWidget(options) {
     defines = [];
     try {
       vm.runInContext(fs.readFileSync(moduleFile, 'utf8'), page, {filename: moduleFile});
-      const found = defines[0];
-      const value = !found ? undefined : typeof found.factory === 'function'
-        ? found.factory(...found.deps.map((id) => resolve(id, path.dirname(moduleFile))))
-        : found.factory;
+      const value = instantiate(defines[0], path.dirname(moduleFile));
       loaded.set(moduleFile, value);
       return value;
     } finally {
       defines = outer;
     }
+  }
+  // A define()'s value. RequireJS's special ids require, exports and module serve
+  // CommonJS-style modules (a TypeScript build's): module.exports is the value when the
+  // factory returns nothing.
+  function instantiate(found, fromDir) {
+    if (!found) return undefined;
+    if (typeof found.factory !== 'function') return found.factory;
+    const cjs = {exports: {}};
+    const special = {require: page.require, exports: cjs.exports, module: cjs};
+    const value = found.factory(...found.deps.map((id) => (
+      id in special ? special[id] : resolve(id, fromDir))));
+    const commonjs = found.deps.includes('exports') || found.deps.includes('module');
+    return value === undefined && commonjs ? cjs.exports : value;
   }
   function resolve(id, fromDir) {
     if (id in modules) return modules[id];
@@ -202,7 +216,7 @@ function loadWidget(options) {
   const found = scriptDefines[0];
   let widget = null;
   if (found && typeof found.factory === 'function') {
-    const Ctor = found.factory(...found.deps.map((id) => resolve(id, path.dirname(file))));
+    const Ctor = instantiate(found, path.dirname(file));
     if (typeof Ctor === 'function') {
       const instance = Object.create(base);
       const returned = Ctor.call(instance);
