@@ -99,15 +99,15 @@ def check_widget(widget: Widget, label: str | None = None, page: Any = None) -> 
     return report
 
 
-def check_path(path: Path, page: Any = None) -> Report:
+def check_path(path: Path, page: Any = None, exclude: frozenset[str] = frozenset()) -> Report:
     """Check a kommo-new project, a widget folder or a widget.zip (V8 starts while the files
-    are read)."""
+    are read); ``exclude``: widget-relative files that are not part of the upload."""
     if page is None:
         from kommo_scaffold.check.js.engine import Page
 
         page = Page()
     try:
-        widget = read(Path(path))
+        widget = read(Path(path), exclude)
     except BaseException:
         page.close()
         raise

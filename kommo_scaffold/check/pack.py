@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,24 +180,29 @@ def _refusal(report: check.Report, blockers: list[check.Finding]) -> str:
 
 
 def pack(path: Path, output: Path | None = None, force: bool = False,
-         bump: str | None = None) -> PackResult:
-    """Check, optionally bump widget.version, then write a deterministic widget.zip."""
+         bump: str | None = None, exclude: frozenset[str] = frozenset(),
+         before: Callable[[], object] | None = None) -> PackResult:
+    """Check, optionally bump widget.version, then write a deterministic widget.zip.
+    ``exclude``: widget-relative files that stay out; ``before``: runs under the project's
+    lock before the files are read (a TypeScript project's build)."""
     if bump is not None and bump not in BUMP_PARTS:
         raise PackUsageError(f"--bump must be one of {', '.join(BUMP_PARTS)}, not {bump!r}")
     root, project = widget_root(Path(path))
     with lock.lock_if_in_repository(project):
-        return _pack(Path(path), root, project, output, force, bump)
+        if before is not None:
+            before()
+        return _pack(Path(path), root, project, output, force, bump, exclude)
 
 
 def _pack(path: Path, root: Path, project: Path, output: str | Path | None, force: bool,
-          bump: str | None) -> PackResult:
+          bump: str | None, exclude: frozenset[str]) -> PackResult:
     archive_path = Path(output) if output is not None else project / "dist" / "widget.zip"
     check_output(archive_path, chosen=output is not None)
     inside = _relative_to(archive_path, root)
     if inside is not None and not inside.startswith(tuple(f"{d}/" for d in SKIP_TOP_DIRS)):
         raise PackError(f"{archive_path} is inside the widget folder, so the next pack would "
                         "ship it; write it to dist/ or outside the widget")
-    widget = check.read(Path(path), exclude=frozenset({inside} if inside else ()))
+    widget = check.read(Path(path), exclude=exclude | frozenset({inside} if inside else ()))
     report = check.check_widget(widget, str(path))
     blockers = report.pack_blockers
     if blockers and not force:

@@ -337,7 +337,9 @@ def check_command(
         if explain is not None:
             typer.echo(check.explain_or_fail(explain), nl=False)
             return 0
-        report = check.check_path(project_root.widget_target(path))
+        from kommo_scaffold.typescript import verdict
+
+        report = verdict.check(project_root.widget_target(path))
         typer.echo(check.format_report(report, output_format.value), nl=False)
         return report.exit_code(strict=strict)
 
@@ -359,14 +361,17 @@ def pack_command(
                                         "errors.")] = False,
     bump: Annotated[BumpPart | None, typer.Option("--bump",
                                                   help="Raise widget.version first.")] = None,
+    source_map: Annotated[bool, typer.Option("--source-map",
+                                             help="TypeScript projects: ship "
+                                             "widget/script.js.map too.")] = False,
 ) -> None:
     """Build the upload zip (checks first; the same input gives the same bytes)."""
 
     def action() -> None:
-        from kommo_scaffold.check import pack
+        from kommo_scaffold.typescript import verdict
 
-        result = pack.pack(project_root.widget_target(path), output=output, force=force,
-                           bump=bump.value if bump else None)
+        result = verdict.pack(project_root.widget_target(path), output=output, force=force,
+                              bump=bump.value if bump else None, source_map=source_map)
         typer.echo(result.summary())
 
     run(action)

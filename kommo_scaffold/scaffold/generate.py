@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold.catalog import listing
+from kommo_scaffold.catalog import languages, listing
 from kommo_scaffold.engine import runner, store
 from kommo_scaffold.errors import ScaffoldError, UsageError
 from kommo_scaffold.plumbing import interrupt
@@ -56,7 +56,10 @@ class Created:
             # `commit -- FOLDER` commits only the project, whatever else is staged.
             lines.append(f"  git -C {repo} add {folder} && git -C {repo} commit -m "
                          f"{message} -- {folder}")
-        lines.append(f"Next: cd {shlex.quote(str(typed_path))} && kommo check && kommo pack")
+        # A TypeScript project's build tools come from its lock file first.
+        tools = " && npm ci" if languages.is_typescript(self.answers) else ""
+        lines.append(f"Next: cd {shlex.quote(str(typed_path))}{tools} && kommo check && "
+                     "kommo pack")
         return "\n".join(lines)
 
 

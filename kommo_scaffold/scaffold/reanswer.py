@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kommo_scaffold.catalog import areas
+from kommo_scaffold.catalog import areas, languages
 from kommo_scaffold.engine import store
 from kommo_scaffold.errors import ScaffoldError, UsageError
 from kommo_scaffold.scaffold import answers, update
@@ -56,6 +56,10 @@ def parse_pairs(pairs: list[str]) -> dict[str, Any]:
                              "'locales=[en, ru]'")
     questions = answers.load_questions(store.templates_dir() / store.TEMPLATE_NAME)
     data = answers.parse_data(pairs, None, questions)
+    if languages.LANGUAGE_QUESTION in data:
+        raise UsageError(f"{languages.LANGUAGE_QUESTION}: a project keeps the language it was "
+                         "made with (its sources differ file by file); make a new project "
+                         "with kommo-new -d language=... and move your code over")
     for key in AREA_KEYS:
         if key in data:
             raise UsageError(f"{key}: change the areas with `kommo add-area` and "

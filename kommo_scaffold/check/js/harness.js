@@ -20,8 +20,10 @@
           return function (hint) { return hint === 'number' ? 0 : ''; };
         }
         if (key === Symbol.iterator) { return function* () {}; }
+        // __esModule: a bundler's import helper reads it; Kommo's modules have none.
         if (typeof key === 'symbol' || key === 'then' || key === 'toJSON' ||
-            key === 'nodeType' || key === 'jquery' || key === 'prototype') {
+            key === 'nodeType' || key === 'jquery' || key === 'prototype' ||
+            key === '__esModule') {
           return key === 'prototype' ? t.prototype : undefined;
         }
         if (key === 'length') { return 0; }
@@ -41,7 +43,8 @@
     return new Proxy(target, {
       get: function (t, key) {
         if (key in real) { return real[key]; }
-        if (typeof key === 'symbol' || key === 'then' || key === 'toJSON') { return undefined; }
+        if (typeof key === 'symbol' || key === 'then' || key === 'toJSON' ||
+            key === '__esModule') { return undefined; }
         real[key] = loose(label + '.' + key);
         return real[key];
       },
@@ -239,11 +242,18 @@
     made[file] = undefined;
     var found = (K.defines[file] || [])[0];
     if (!found) { return undefined; }
+    // RequireJS's special dependencies: a CommonJS-style module (a TypeScript build's, for
+    // one) fills module.exports, which is its value when the factory returns nothing.
+    var cjs = {exports: {}};
     var values = found.deps.map(function (dep) {
-      return dep === 'require' ? require : dep === 'exports' ? {} : dependency(dep);
+      return dep === 'require' ? require : dep === 'exports' ? cjs.exports
+        : dep === 'module' ? cjs : dependency(dep);
     });
     made[file] = typeof found.factory === 'function'
       ? found.factory.apply(global, values) : found.factory;
+    if (made[file] === undefined && found.deps.some(function (dep) {
+      return dep === 'exports' || dep === 'module';
+    })) { made[file] = cjs.exports; }
     return made[file];
   }
 
