@@ -20,7 +20,7 @@ import jinja2
 
 PROJECT = Path(__file__).resolve().parents[1] / "templates" / "widget" / "project"
 PACKAGE = PROJECT / "package.json.jinja"
-LOCK = PROJECT / "{% if language == 'typescript' %}package-lock.json{% endif %}.jinja"
+LOCK = PROJECT / "{% if is_typescript %}package-lock.json{% endif %}.jinja"
 SAMPLE = "kommo-scaffold-sample-widget"
 
 
@@ -29,8 +29,8 @@ def main() -> int:
     if npm is None:
         print("npm is not installed (apt-get install npm)", file=sys.stderr)
         return 1
-    text = jinja2.Template(PACKAGE.read_text("utf-8")).render(widget_code=SAMPLE,
-                                                              language="typescript")
+    text = jinja2.Template(PACKAGE.read_text("utf-8")).render(
+        widget_code=SAMPLE, is_typescript=True, is_javascript=False)
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "package.json").write_text(text, "utf-8")
         subprocess.run([npm, "install", "--package-lock-only", "--ignore-scripts",

@@ -33,6 +33,8 @@ from http_helpers import Stub
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "templates" / "widget"
+# The JavaScript flavour's script.js in the template's project folder (a conditional name).
+JS_SCRIPT = Path("widget") / "{% if is_javascript %}script.js{% endif %}.jinja"
 # Identity for commits the tests make as "the user"; the generator itself must not need it.
 USER_GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test User",

@@ -59,7 +59,8 @@ def test_asked_only_without_a_back_end_area(tmp_path: Path) -> None:
     base = {"widget_name": "W", "widget_code": "w", "widget_description": "d",
             "short_description": "s", "panel_locations": [], "installation": False,
             "settings_fields": [], "widget_version": "1.0.0", "locales": ["en"],
-            "support_email": "", "support_link": "", "init_once": False}
+            "support_email": "", "support_link": "", "init_once": False,
+            "language": "javascript"}
     asked = prompts.missing_answers({**base, "locations": ["llist"]}, TEMPLATE)
     assert asked == ["backend"]
     asked = prompts.missing_answers({**base, "locations": ["llist"], "backend": True}, TEMPLATE)

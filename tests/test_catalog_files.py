@@ -10,7 +10,7 @@ import pytest
 from conftest import TEMPLATE
 from test_generate import alone
 
-from kommo_scaffold.catalog import areas, templategen
+from kommo_scaffold.catalog import areas, languages, templategen
 
 # The render of one area (card_sdk with its card area) that test_generate's
 # test_each_area_alone makes too: render_cache keys on the folder name, so both share it.
@@ -66,25 +66,33 @@ def test_every_area_file_has_its_template_file():
 
 def test_area_files_are_named_by_flags():
     """Every conditional name in the template is `{% if FLAG %}name{% endif %}` with a flag
-    copier.yml computes from the catalog (or the locales' yield); an area's files use its
-    flag and nothing else does."""
+    copier.yml computes from the catalog (an area's or a language's; or the locales' yield),
+    or `{% if 'PART' in ts_parts %}PART.ts{% endif %}` for a TypeScript part; an area's
+    files use its flag and nothing else does, and every part has its file."""
     import yaml
 
-    flags = templategen.flags()
+    flags = {**templategen.flags(), **dict.fromkeys(languages.LANGUAGE_FLAGS, ())}
     questions = yaml.safe_load((TEMPLATE / "copier.yml").read_text("utf-8"))
     for flag in flags:
         assert questions[flag]["when"] is False, flag
     by_flag: dict[str, set[str]] = {}
+    parts: set[str] = set()
     condition = re.compile(r"\{% if (\w+) %\}[^{}]+\{% endif %\}\Z")
+    part_file = re.compile(r"\{% if '(\w+)' in ts_parts %\}(\w+)\.ts\{% endif %\}\Z")
     for path in (TEMPLATE / "project").rglob("*"):
         relative = path.relative_to(TEMPLATE / "project")
         for part in relative.parts:
             if "{%" not in part or part.startswith("{% yield locale from locales %}"):
                 continue
+            named = part_file.fullmatch(part.removesuffix(".jinja"))
+            if named and named[1] == named[2] and "areas" in relative.parts:
+                parts.add(named[1])
+                continue
             found = condition.fullmatch(part.removesuffix(".jinja"))
             assert found and found[1] in flags, relative
             if path.is_file():
                 by_flag.setdefault(found[1], set()).add(relative.as_posix())
+    assert parts == set(languages.TS_PARTS)
     paths = templategen.template_paths()
     for area in areas.AREAS:
         if area.flag:

@@ -282,7 +282,7 @@ COMPLETE_ANSWERS = {
     "settings_fields": [{"code": "api_key", "name": "API key", "type": "pass",
                          "required": True}],
     "locations": ["lcard", "settings"], "panel_locations": ["lcard"], "backend": False,
-    "init_once": False,
+    "init_once": False, "language": "javascript",
 }
 
 

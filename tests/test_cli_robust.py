@@ -67,7 +67,7 @@ def _logged(stderr: str) -> Path:
 def test_an_unexpected_exception_is_one_line_naming_its_log(tmp_path):
     (tmp_path / "tmp").mkdir()
     code = ("import kommo_scaffold.check as check\n"
-            "def broken(path):\n"
+            "def broken(*args, **kwargs):\n"
             "    return {}['no such key']\n"
             "check.check_path = broken\n" + ENTRY.format("main"))
     result = python_c(code, "check", cwd=tmp_path, env=_bug_env(tmp_path))

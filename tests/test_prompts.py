@@ -99,7 +99,7 @@ ANSWERS = {  # everything but the panel areas and the settings fields
     "widget_description": "Tools for the CRM.", "short_description": "CRM tools",
     "widget_version": "1.0.0", "locales": ["en"], "support_email": "", "support_link": "",
     "installation": True, "locations": ["lcard", "settings"], "backend": False,
-    "init_once": False,
+    "init_once": False, "language": "javascript",
 }
 
 

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli, user_git
+from conftest import JS_SCRIPT, REPO, run_cli, user_git
 from test_update import assert_area_arrived, snapshot
 
 from kommo_scaffold.engine import store
@@ -263,7 +263,7 @@ def project_with_dropped_file(tmp_path, monkeypatch) -> Path:
                     ignore=shutil.ignore_patterns("__pycache__", store.HISTORY_BUNDLE_NAME))
     (older / "widget" / "project" / "OLD.md").write_text("# Old notes\n", "utf-8")
     (older / "widget" / "project" / "OLD-UNTOUCHED.md").write_text("# Same\n", "utf-8")
-    script = older / "widget" / "project" / "widget" / "script.js.jinja"
+    script = older / "widget" / "project" / JS_SCRIPT
     text = script.read_text("utf-8")
     assert CHANGED_LINE in text
     script.write_text(text.replace(CHANGED_LINE, OLD_LINE), "utf-8")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, run_cli, run_copier, user_git
+from conftest import JS_SCRIPT, REPO, run_cli, run_copier, user_git
 from test_update import (
     assert_area_arrived,
     assert_edits_survived,
@@ -44,7 +44,7 @@ def releases(tmp_path_factory) -> dict[str, Path]:
     store.release(v1, "1.0.0")
     v2 = root / "1.1.0" / "templates"
     shutil.copytree(v1, v2)  # history.bundle included: releases append
-    script = v2 / "widget" / "project" / "widget" / "script.js.jinja"
+    script = v2 / "widget" / "project" / JS_SCRIPT
     text = script.read_text("utf-8")
     script.write_text(text.replace("  'use strict';\n", "  'use strict';\n" + V2_JS_LINE, 1),
                       "utf-8")
@@ -214,7 +214,7 @@ def test_kommo_update_cli_takes_the_installed_template(tmp_path, monkeypatch):
     older = tmp_path / "older" / "templates"
     shutil.copytree(REPO / "templates", older,
                     ignore=shutil.ignore_patterns("__pycache__", store.HISTORY_BUNDLE_NAME))
-    script = older / "widget" / "project" / "widget" / "script.js.jinja"
+    script = older / "widget" / "project" / JS_SCRIPT
     dropped = "    // Inside callbacks `this` is not the widget: always go through `self`.\n"
     text = script.read_text("utf-8")
     assert dropped in text

@@ -69,6 +69,7 @@ def catalog_jinja() -> str:
         f"{{% set LOCALES = {_jinja_literal(list(areas.LOCALES))} %}}",
         f"{{% set LABELS = {_jinja_literal(LABELS)} %}}",
         f"{{% set LANGUAGES = {_jinja_literal(list(languages.LANGUAGES))} %}}",
+        f"{{% set TS_AREA_PARTS = {_jinja_literal(list(languages.TS_AREA_PARTS))} %}}",
         f"{{% set PAGE_MODULES = {_jinja_literal(list(modules.PAGE_MODULES))} %}}",
         f"{{% set LOADER_PLUGINS = {_jinja_literal(list(modules.LOADER_PLUGINS))} %}}",
         "",
@@ -119,7 +120,10 @@ def _language_question() -> list[str]:
     return [f"{languages.LANGUAGE_QUESTION}:", "  type: str", "  help: >-",
             *(f"    {line}" for line in _wrap(languages.LANGUAGE_HELP)), "  choices:",
             *(f"    - {code}" for code in languages.LANGUAGES),
-            f"  default: {languages.DEFAULT_LANGUAGE}"]
+            f"  default: {languages.DEFAULT_LANGUAGE}",
+            *(line for flag, code in languages.LANGUAGE_FLAGS.items()
+              for line in (f"{flag}:", "  type: bool",
+                           f'  default: "{{{{ language == \'{code}\' }}}}"', "  when: false"))]
 
 
 def _wrap(text: str) -> list[str]:

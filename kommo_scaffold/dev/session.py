@@ -10,11 +10,16 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from kommo_scaffold.dev import api, workspace
 from kommo_scaffold.dev.libs import PreviewLibs
 from kommo_scaffold.dev.server import DevServer
 from kommo_scaffold.dev.watch import Watcher
+from kommo_scaffold.errors import UsageError
+
+if TYPE_CHECKING:
+    from kommo_scaffold.typescript.service import Builder
 
 DEFAULT_PORT = 9000
 # `kommo dev --api URL` reads the account's long-lived token here, never from the command line
@@ -37,7 +42,7 @@ def free_port(after: int) -> int:
 
 
 def instructions(dev: workspace.DevProject, server: DevServer,
-                 zip_path: Path | None) -> list[str]:
+                 zip_path: Path | None, builds: bool = False) -> list[str]:
     key, port = dev.dev_key, server.port
     rel = zip_path.relative_to(dev.root).as_posix() if zip_path else "(not built)"
     return [
@@ -53,8 +58,21 @@ def instructions(dev: workspace.DevProject, server: DevServer,
         "Access: click Allow.",
         "  If you blocked it, the widget does not load: allow it again in Site settings > "
         "Local network access. Safari may refuse http://localhost from an HTTPS page.",
-        "Watching widget/ (Ctrl-C stops)",
+        "Watching widget/, and src/ to rebuild widget/script.js (Ctrl-C stops)" if builds
+        else "Watching widget/ (Ctrl-C stops)",
     ]
+
+
+def _builder(root: Path) -> Builder | None:
+    """A TypeScript project's build process (not started yet), or None."""
+    from kommo_scaffold.typescript import project
+
+    ts = project.find(root)
+    if ts is None:
+        return None
+    from kommo_scaffold.typescript.service import Builder
+
+    return Builder(ts)
 
 
 class DevSession:
@@ -84,11 +102,29 @@ class DevSession:
                                        f"{free_port(port)}") from None
             raise workspace.DevError(f"cannot listen on 127.0.0.1:{port}: "
                                    f"{error.strerror or error}") from None
+        self.builder = _builder(self.dev.root)
         self.watcher = Watcher(self.server, echo,
-                               rebuild_zip=self.build_zip if dev_zip else None)
+                               rebuild_zip=self.build_zip if dev_zip else None,
+                               builder=self.builder)
         self._threads: list[threading.Thread] = []
         self._serving = False
         self.zip_path: Path | None = None
+
+    def _first_build(self, builder: Builder) -> None:
+        """Start the build process and build once: the dev zip and the preview need a
+        script.js. A failed build is shown and the loop goes on if an older one is there."""
+        from kommo_scaffold.typescript.build import BuildError
+
+        try:
+            builder.start()
+            outcome = builder.rebuild()
+        except (UsageError, BuildError) as error:
+            builder.close()
+            raise workspace.DevError(str(error)) from None
+        if not outcome.ok and not builder.ts.output.is_file():
+            builder.close()
+            raise workspace.DevError(f"the first build of src/ failed: {outcome.failure_line()}")
+        self.watcher.rebuild(outcome)
 
     def build_zip(self) -> Path:
         from kommo_scaffold.dev import devzip  # imports the checker: after the server is up
@@ -97,6 +133,8 @@ class DevSession:
         return self.zip_path
 
     def start(self) -> None:
+        if self.builder is not None:
+            self._first_build(self.builder)
         self._serving = True
         serve = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
                                  name="kommo-dev-http", daemon=True)
@@ -118,7 +156,7 @@ class DevSession:
             thread = threading.Thread(target=install, name="kommo-dev-libs", daemon=True)
             thread.start()
             self._threads.append(thread)
-        for line in instructions(self.dev, self.server, zip_path):
+        for line in instructions(self.dev, self.server, zip_path, self.builder is not None):
             self.echo(line)
         self.watcher.start()
 
@@ -128,6 +166,8 @@ class DevSession:
             self.libs.cancel()
         if self.watcher.started:
             self.watcher.stop()
+        if self.builder is not None:
+            self.builder.close()
         self.server.close_clients()
         if self._serving:
             self.server.shutdown()

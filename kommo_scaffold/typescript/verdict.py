@@ -39,17 +39,24 @@ def remap(report: Report, ts: project.TsProject) -> None:
 
 def check(target: Path, page: Any = None) -> Report:
     """The checker's report on ``target``; a TypeScript project is built first."""
+    ts = project.find(target)
+    if ts is not None:
+        try:
+            build.build(ts)
+        except BaseException:
+            if page is not None:
+                page.close()
+            raise
+    return check_built(target, page)
+
+
+def check_built(target: Path, page: Any = None) -> Report:
+    """The checker's report on ``target`` as it is now (`kommo dev` has built it)."""
     from kommo_scaffold import check as checker
 
     ts = project.find(target)
     if ts is None:
         return checker.check_path(target, page)
-    try:
-        build.build(ts)
-    except BaseException:
-        if page is not None:
-            page.close()
-        raise
     report = checker.check_path(target, page, exclude=frozenset({MAP_IN_WIDGET}))
     remap(report, ts)
     return report

@@ -16,7 +16,7 @@ const KOMMO_CODE = 'kommo_assigned_7';
 // (selectors, class names, URLs) are recorded.
 const strings = [];
 const $ = new Proxy(function () {}, {
-  get: (target, prop) => (prop === 'then' ? undefined : $),
+  get: (target, prop) => (prop === 'then' || prop === '__esModule' ? undefined : $),
   apply: (target, self, args) => {
     for (const arg of args) {
       if (typeof arg === 'string') strings.push(arg);
@@ -28,7 +28,8 @@ const $ = new Proxy(function () {}, {
 let amd = null;
 const sandbox = {
   define: (deps, factory) => { amd = {deps, factory}; },
-  require: () => undefined,
+  // A string id is a dependency already loaded (RequireJS's synchronous form).
+  require: (id) => (typeof id === 'string' ? $ : undefined),
   Promise, JSON, console, document: {}, window: {},
 };
 vm.runInNewContext(source, sandbox, {filename: scriptPath});
@@ -48,7 +49,12 @@ const widget = {
   setSdkCatalogId: (id) => { calls.push(['setSdkCatalogId', id]); },
   get_pipeline_id: () => Promise.resolve(7),
 };
-const Constructor = amd.factory($);
+// RequireJS's special ids serve a CommonJS-style module (a TypeScript build's); every other
+// dependency (jquery and the page's other modules) gets the stand-in.
+const cjs = {exports: {}};
+const special = {require: sandbox.require, exports: cjs.exports, module: cjs};
+const made = amd.factory(...(amd.deps || []).map((id) => (id in special ? special[id] : $)));
+const Constructor = made === undefined ? cjs.exports : made;
 const returned = Constructor.call(widget);
 const callbacks = widget.callbacks || {};
 
