@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from conftest import REPO, rendered
+from npm_tools import npm_tools  # noqa: F401  (a fixture)
 from dev_helpers import dev_session
 from http_helpers import QuietHandler, local_server
 
@@ -838,4 +839,31 @@ def test_the_front_end_recipes_run_in_the_preview_as_printed(preview, make_widge
     page.page.wait_for_selector(".card-widgets__widget__body .my-widget__lead")
     assert page.page.inner_text(".my-widget__lead") == "Deal #1 (1500)"
     assert all(e["error"] is None for e in page.log()), page.log()
+    assert page.errors == []
+
+
+def test_a_typescript_widget_runs_in_the_preview_and_a_save_of_src_rebuilds_it(
+        preview, tmp_path, npm_tools):  # noqa: F811
+    """The built AMD script.js under RequireJS in Chromium: the areas with code of their own
+    run their callbacks; a save under src/ rebuilds and reloads, a type error is shown."""
+    path = rendered(tmp_path / "widget", {"language": "typescript",
+                                          "locations": list(areas.AREA_CODES),
+                                          "panel_locations": ["lcard"]})
+    (path / "node_modules").symlink_to(npm_tools / "node_modules", target_is_directory=True)
+    page, _ = preview(path)
+    for area in ("lcard", "llist", "settings", "advanced_settings", "card_sdk", "catalogs",
+                 "salesbot_designer", "widget_page", "lead_sources", "digital_pipeline"):
+        page.open(f"?area={area}")
+        assert page.calls() == [(area, name)
+                                for name in LIFECYCLE + ENTRY_CALLBACKS.get(area, [])], area
+        assert all(e["error"] is None for e in page.log()), page.log()
+    page.open("?area=lcard")
+    assert page.page.locator('.widget-panel').count() == 1  # the panel part drew its block
+    page.js("window.beforeReload = true")
+    kit = path / "src" / "kit.ts"
+    kit.write_text(kit.read_text("utf-8") + "\nexport const SAVED: number = 'text';\n", "utf-8")
+    page.page.wait_for_function("window.beforeReload === undefined && window.kommoPreview")
+    page.page.wait_for_function(
+        "[...document.querySelectorAll('#kp-findings .kp-error')]"
+        ".some(e => e.textContent.includes('TS2322'))", timeout=20000)
     assert page.errors == []

@@ -52,6 +52,7 @@ OWN_RUNNER = {"docs/dev-loop.md": REPO / "tests" / "test_dev_docs.py"}
 GENERATED = {
     "default": {},
     "back end": {"locations": ["lcard", "settings", "sms"]},
+    "typescript": {"language": "typescript"},
 }
 # Edge cases whose examples are only compared with what must be offered (rendering is cheap,
 # running every line again is not): (answers, areas to add, area to remove, copier example).

@@ -4,7 +4,8 @@ tests and the checker, and packs without its source map; the commands that grow 
 keep the user's edits in src/.
 
 The projects get the test run's npm tools (tests/npm, the same pinned versions) as their
-node_modules, through a link; one test runs the real `npm ci` of the shipped lock file."""
+node_modules, through a link; the generated README's example runs the real `npm ci` of the
+shipped lock file, then `npm run typecheck` and `npm test` (tests/test_docs_examples.py)."""
 
 from __future__ import annotations
 
@@ -252,14 +253,3 @@ def test_add_area_remove_area_and_set_keep_edits_in_src(make_widget, npm_tools):
     assert node_tests(project).returncode == 0
     no_errors_nor_warnings(project)
 
-
-def test_npm_ci_and_npm_test_work_from_the_shipped_lock(make_widget, npm_tools):  # noqa: F811
-    """The real install a user runs (npm's cache is warm from the test tools)."""
-    project = make_widget(locations=["lcard", "llist", "settings"], **TS)
-    npm = shutil.which("npm")
-    assert npm is not None
-    for args in (["ci", "--no-audit", "--no-fund"], ["test"], ["run", "typecheck"]):
-        done = subprocess.run([npm, *args], cwd=project, capture_output=True, text=True,
-                              timeout=300, check=False)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert user_git(project, "status", "--porcelain") == ""
