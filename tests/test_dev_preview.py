@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 from conftest import REPO, rendered
-from npm_tools import npm_tools  # noqa: F401  (a fixture)
 from dev_helpers import dev_session
 from http_helpers import QuietHandler, local_server
+from npm_tools import npm_tools  # noqa: F401  (a fixture)
 
 from kommo_scaffold.catalog import areas
 from kommo_scaffold.dev import workspace as project
