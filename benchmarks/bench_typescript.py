@@ -79,9 +79,9 @@ class Reloads:
                     self.ready.set()
                 elif line.startswith("event: "):
                     event = line[7:]
-                elif line.startswith("data: ") and event == "reload":
-                    if "script.js" in json.loads(line[6:]).get("files", []):
-                        self.times.append(time.perf_counter())
+                elif (line.startswith("data: ") and event == "reload"
+                      and "script.js" in json.loads(line[6:]).get("files", [])):
+                    self.times.append(time.perf_counter())
         except (OSError, ValueError):
             pass
 
