@@ -18,7 +18,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import rendered, run_cli, user_git
+import yaml
+from conftest import rendered, run_cli, run_copier, user_git
 from npm_tools import LOCK, npm_tools, tsc  # noqa: F401  (npm_tools is a fixture)
 from widget_assertions import assert_valid_widget
 
@@ -242,6 +243,13 @@ def test_add_area_remove_area_and_set_keep_edits_in_src(make_widget, npm_tools):
     run("set", "backend_url=https://api.example.org/kommo")
     assert '"https://api.example.org/kommo"' in (project / "src" / "backend.ts").read_text()
     run("remove-area", "advanced_settings", "--yes")
+    # Plain copier, as a user without kommo-scaffold runs it: tlist's part and its line.
+    commit = yaml.safe_load((project / ".copier-answers.yml").read_text("utf-8"))["_commit"]
+    done = run_copier("update", "--defaults", "--quiet", "--vcs-ref", str(commit), "-d",
+                      "locations=[lcard, settings, llist, tlist]", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert (project / "src" / "areas" / "tlist.ts").is_file()
+    assert "  tlist,\n" in (project / "src" / "areas.ts").read_text("utf-8")
     assert not (project / "src" / "areas" / "advanced_settings.ts").exists()
     assert "advanced_settings" not in (project / "src" / "areas.ts").read_text("utf-8")
     assert "APP.data.current_card; return true;" in main.read_text("utf-8")
