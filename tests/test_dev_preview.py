@@ -867,3 +867,37 @@ def test_a_typescript_widget_runs_in_the_preview_and_a_save_of_src_rebuilds_it(
         "[...document.querySelectorAll('#kp-findings .kp-error')]"
         ".some(e => e.textContent.includes('TS2322'))", timeout=20000)
     assert page.errors == []
+
+
+def test_the_react_recipe_type_checks_renders_and_ships_reacts_production_code(
+        preview, tmp_path, npm_tools):  # noqa: F811
+    recipe = _recipes()["React in a TypeScript widget"]
+    (component,), (part,) = recipe["tsx"], recipe["ts"]
+    path = rendered(tmp_path / "widget", {"language": "typescript",
+                                          "locations": ["advanced_settings", "settings"]})
+    (path / "node_modules").symlink_to(npm_tools / "node_modules", target_is_directory=True)
+    (path / "src" / "areas" / "AdvancedPage.tsx").write_text(component, "utf-8")
+    (path / "src" / "areas" / "advanced_settings.ts").write_text(part, "utf-8")
+    tsc = subprocess.run([str(npm_tools / "node_modules" / ".bin" / "tsc"), "--noEmit", "-p",
+                          "tsconfig.json", "--pretty", "false"], cwd=path, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert tsc.returncode == 0, tsc.stdout
+    page, _ = preview(path, dev_zip=False)
+    page.open("?area=advanced_settings")
+    page.page.fill(".my-widget-react input", "call back on Monday")
+    page.page.click(".my-widget-react button")
+    assert page.page.inner_text(".my-widget-react__saved") == "Saved"
+    page.js("kommoPreview.go('settings')")  # destroy() unmounts the page
+    assert page.page.locator(".my-widget-react").count() == 0
+    assert page.errors == []
+    tests = subprocess.run(["node", "--test", "tests/"], cwd=path, capture_output=True,
+                           text=True, timeout=120, check=False)
+    assert tests.returncode == 0, tests.stdout[-2000:]
+    done = subprocess.run([sys.executable, "-c", "from kommo_scaffold.cli.app import main; "
+                           "main()", "pack"], cwd=path, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    archive = path / "dist" / "widget.zip"
+    script = zipfile.ZipFile(archive).read("script.js").decode("utf-8")
+    assert "react-dom-client.production.js" in script and ".development.js" not in script
+    assert 100_000 < archive.stat().st_size < 150_000  # "about 120 KB" in the recipe
