@@ -887,6 +887,8 @@ def test_the_react_recipe_type_checks_renders_and_ships_reacts_production_code(
     page.page.fill(".my-widget-react input", "call back on Monday")
     page.page.click(".my-widget-react button")
     assert page.page.inner_text(".my-widget-react__saved") == "Saved"
+    page.page.wait_for_timeout(400)  # past the preview's grace for drawing the work area
+    assert page.js("kommoPreview.warnings") == []  # drawn, though after the callback returned
     page.js("kommoPreview.go('settings')")  # destroy() unmounts the page
     assert page.page.locator(".my-widget-react").count() == 0
     assert page.errors == []
@@ -900,4 +902,25 @@ def test_the_react_recipe_type_checks_renders_and_ships_reacts_production_code(
     archive = path / "dist" / "widget.zip"
     script = zipfile.ZipFile(archive).read("script.js").decode("utf-8")
     assert "react-dom-client.production.js" in script and ".development.js" not in script
+    assert "@license React" in script  # bundled packages keep their license notices
     assert 100_000 < archive.stat().st_size < 150_000  # "about 120 KB" in the recipe
+
+
+def test_an_empty_work_area_is_warned_but_not_one_drawn_a_moment_later(preview, make_widget):
+    """React's root.render draws in a later task: the preview looks after a grace period."""
+    path = make_widget(locations=["advanced_settings", "widget_page", "settings"])
+    script = path / "widget" / "script.js"
+    _replace_once(script, "this.callbacks.advancedSettings = function () {",
+                  "this.callbacks.advancedSettings = function () { setTimeout(late, 100); "
+                  "return true; };\n    var late = function () {")
+    _replace_once(script, "this.callbacks.initMenuPage = function (params) {",
+                  "this.callbacks.initMenuPage = function (params) { return true; };\n"
+                  "    var never = function (params) {")
+    page, _ = preview(path, dev_zip=False)
+    page.open("?area=advanced_settings")
+    page.page.wait_for_selector("[id^='work-area-'] [class$='-advanced']")
+    page.page.wait_for_timeout(600)
+    assert not any("nothing was drawn" in w for w in page.js("kommoPreview.warnings"))
+    page.js("kommoPreview.go('widget_page')")
+    page.page.wait_for_function("kommoPreview.warnings.some(w => "
+                                "w.startsWith('widget_page: nothing was drawn'))", timeout=5000)

@@ -17,13 +17,20 @@ define(['jquery', 'shells'], function ($, shells) {
     var salesbotExits = null;
     var savedBot = {};
 
+    // Drawing may end after the callback returns (React's root.render draws in a later task,
+    // a template loaded with self.render when it arrives): look once the page has had
+    // DRAW_GRACE_MS, if the user is still in the area, without holding up the area's start.
+    var DRAW_GRACE_MS = 300;
+
     function checkWorkArea(area) {
-      var $work = $('#work-area-' + api.state().code);
-      if ($work.length && !$work.children().length) {
-        api.warn(area + ': nothing was drawn into #work-area-' + api.state().code +
-                 '. Kommo assigns the widget code (here ' + api.state().code +
-                 '); read it with self.get_settings().widget_code');
-      }
+      setTimeout(function () {
+        var $work = $('#work-area-' + api.state().code);
+        if (api.current() === area && $work.length && !$work.children().length) {
+          api.warn(area + ': nothing was drawn into #work-area-' + api.state().code +
+                   '. Kommo assigns the widget code (here ' + api.state().code +
+                   '); read it with self.get_settings().widget_code');
+        }
+      }, DRAW_GRACE_MS);
     }
 
     function enter(area) {
