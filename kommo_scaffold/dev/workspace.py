@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kommo_scaffold.errors import UsageError
-from kommo_scaffold.plumbing import interrupt
+from kommo_scaffold.plumbing import interrupt, projectroot
 
 STATE_DIR = ".kommo"
 TOKEN_FILE = "dev.json"
@@ -99,13 +99,9 @@ def find_project(start: Path) -> DevProject:
 
 def _slug(root: Path) -> str:
     """The project's widget_code answer, else a code made from the folder name."""
-    try:
-        answers = (root / ".copier-answers.yml").read_text("utf-8")
-    except OSError:
-        answers = ""
-    match = re.search(r"(?m)^widget_code:\s*['\"]?([A-Za-z0-9_]+)", answers)
-    if match:
-        return match.group(1)
+    code = projectroot.recorded_word(root, "widget_code")
+    if code:
+        return code
     return re.sub(r"[^a-z0-9_]+", "_", root.name.lower()).strip("_") or "widget"
 
 

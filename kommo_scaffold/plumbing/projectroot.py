@@ -9,6 +9,7 @@ inside ``widget/`` or ``backend/hooks/`` works on the whole project.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from kommo_scaffold.errors import UsageError
@@ -65,3 +66,15 @@ def widget_target(path: Path) -> Path:
     if (here / "manifest.json").exists() and here != root / WIDGET_DIR:
         return path  # a widget folder of its own (say, a copy kept for reference)
     return root
+
+
+def recorded_word(root: Path, key: str) -> str | None:
+    """A one-word top-level answer (a code, a choice) of the project at ``root``, read from
+    its answers file without a YAML library, which commands on the hot path (`kommo check`,
+    `kommo dev`) need not load: copier writes such an answer as a plain `key: word` line."""
+    try:
+        text = (root / ANSWERS_FILE).read_text("utf-8", errors="replace")
+    except OSError:
+        return None
+    match = re.search(rf"(?m)^{re.escape(key)}:\s*['\"]?([A-Za-z0-9_]+)", text)
+    return match.group(1) if match else None

@@ -32,17 +32,9 @@ class TsProject:
 
 
 def recorded_language(root: Path) -> str:
-    """The project's `language` answer, read from its answers file without a YAML library
-    (the key is written by copier as a plain `language: <word>` line)."""
-    try:
-        text = (root / projectroot.ANSWERS_FILE).read_text("utf-8", errors="replace")
-    except OSError:
-        return languages.DEFAULT_LANGUAGE
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key == languages.LANGUAGE_QUESTION:
-            return value.strip().strip("'\"")
-    return languages.DEFAULT_LANGUAGE
+    """The project's `language` answer (projects made before the question are JavaScript)."""
+    return (projectroot.recorded_word(root, languages.LANGUAGE_QUESTION)
+            or languages.DEFAULT_LANGUAGE)
 
 
 def find(target: Path) -> TsProject | None:
