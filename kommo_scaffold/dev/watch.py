@@ -128,15 +128,13 @@ class Watcher:
     def rebuild(self, done: Outcome | None = None) -> bool:
         """Build src/ now (or take the outcome of a build just ``done``); True when
         widget/script.js was written."""
-        from kommo_scaffold.typescript.build import BuildError
+        from kommo_scaffold.typescript.build import BuildError, Message
 
         assert self.builder is not None
         try:
             outcome = done if done is not None else self.builder.rebuild()
         except BuildError as error:
-            self.extra["build"] = [{"rule": "build", "severity": "error", "title": "Build error",
-                                    "message": str(error), "file": None, "line": None,
-                                    "json_path": None}]
+            self.extra["build"] = [finding("build", "Build error", Message(str(error)))]
             self._publish()
             self.echo(f"build failed: {error}")
             return False
