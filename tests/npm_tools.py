@@ -35,3 +35,9 @@ def npm_tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def tsc(tools: Path) -> Path:
     return tools / "node_modules" / ".bin" / "tsc"
+
+
+def linked(project: Path, tools: Path) -> Path:
+    """``project`` with the test run's npm tools as its node_modules (a link)."""
+    (project / "node_modules").symlink_to(tools / "node_modules", target_is_directory=True)
+    return project

@@ -25,7 +25,7 @@ import pytest
 from conftest import REPO, rendered
 from dev_helpers import dev_session
 from http_helpers import QuietHandler, local_server
-from npm_tools import npm_tools  # noqa: F401  (a fixture)
+from npm_tools import linked, npm_tools, tsc  # noqa: F401  (npm_tools is a fixture)
 
 from kommo_scaffold.catalog import areas
 from kommo_scaffold.dev import workspace as project
@@ -849,7 +849,7 @@ def test_a_typescript_widget_runs_in_the_preview_and_a_save_of_src_rebuilds_it(
     path = rendered(tmp_path / "widget", {"language": "typescript",
                                           "locations": list(areas.AREA_CODES),
                                           "panel_locations": ["lcard"]})
-    (path / "node_modules").symlink_to(npm_tools / "node_modules", target_is_directory=True)
+    linked(path, npm_tools)
     page, _ = preview(path)
     for area in ("lcard", "llist", "settings", "advanced_settings", "card_sdk", "catalogs",
                  "salesbot_designer", "widget_page", "lead_sources", "digital_pipeline"):
@@ -875,13 +875,13 @@ def test_the_react_recipe_type_checks_renders_and_ships_reacts_production_code(
     (component,), (part,) = recipe["tsx"], recipe["ts"]
     path = rendered(tmp_path / "widget", {"language": "typescript",
                                           "locations": ["advanced_settings", "settings"]})
-    (path / "node_modules").symlink_to(npm_tools / "node_modules", target_is_directory=True)
+    linked(path, npm_tools)
     (path / "src" / "areas" / "AdvancedPage.tsx").write_text(component, "utf-8")
     (path / "src" / "areas" / "advanced_settings.ts").write_text(part, "utf-8")
-    tsc = subprocess.run([str(npm_tools / "node_modules" / ".bin" / "tsc"), "--noEmit", "-p",
-                          "tsconfig.json", "--pretty", "false"], cwd=path, capture_output=True,
-                         text=True, timeout=120, check=False)
-    assert tsc.returncode == 0, tsc.stdout
+    typed = subprocess.run([str(tsc(npm_tools)), "--noEmit", "-p", "tsconfig.json", "--pretty",
+                            "false"], cwd=path, capture_output=True, text=True, timeout=120,
+                           check=False)
+    assert typed.returncode == 0, typed.stdout
     page, _ = preview(path, dev_zip=False)
     page.open("?area=advanced_settings")
     page.page.fill(".my-widget-react input", "call back on Monday")

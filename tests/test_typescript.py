@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import rendered, run_cli, run_copier, user_git
-from npm_tools import LOCK, npm_tools, tsc  # noqa: F401  (npm_tools is a fixture)
+from npm_tools import LOCK, linked, npm_tools, tsc  # noqa: F401  (npm_tools is a fixture)
 from widget_assertions import assert_valid_widget
 
 from kommo_scaffold.catalog import areas
@@ -32,12 +32,6 @@ COMPANIONS = {code: [a.requires_any[0]] for code, a in areas.AREA_BY_CODE.items(
 ALL = {**TS, "locations": list(areas.AREA_CODES), "panel_locations": ["lcard", "llist"],
        "locales": ["en", "ru"]}
 TEMPLATE = Path(__file__).parents[1] / "templates" / "widget" / "project"
-
-
-def linked(project: Path, tools: Path) -> Path:
-    """``project`` with the test run's npm tools as its node_modules."""
-    (project / "node_modules").symlink_to(tools / "node_modules", target_is_directory=True)
-    return project
 
 
 def node(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import rendered
 from dev_helpers import EventReader, dev_session
-from npm_tools import npm_tools  # noqa: F401  (a fixture)
+from npm_tools import linked, npm_tools  # noqa: F401  (npm_tools is a fixture)
 
 from kommo_scaffold.dev.session import DevSession
 from kommo_scaffold.dev.workspace import DevError
@@ -20,8 +20,7 @@ from kommo_scaffold.dev.workspace import DevError
 def project(tmp_path: Path, npm_tools: Path) -> Path:  # noqa: F811
     path = rendered(tmp_path / "widget", {"language": "typescript",
                                           "locations": ["lcard", "llist", "settings"]})
-    (path / "node_modules").symlink_to(npm_tools / "node_modules", target_is_directory=True)
-    return path
+    return linked(path, npm_tools)
 
 
 def rules(data: dict) -> list[tuple[str, str | None]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import rendered
-from npm_tools import npm_tools, tsc  # noqa: F401  (npm_tools is a fixture)
+from npm_tools import linked, npm_tools, tsc  # noqa: F401  (npm_tools is a fixture)
 
 from kommo_scaffold.catalog import areas
 from kommo_scaffold.check.pack import pack
@@ -118,7 +118,7 @@ def test_definitelytyped_jquery_types_make_dollar_richer(all_areas, npm_tools, t
     and jQuery's own types apply (a jQuery result is no longer `any`)."""
     project = tmp_path / "w"
     shutil.copytree(all_areas, project)
-    (project / "node_modules").symlink_to(npm_tools / "node_modules")
+    linked(project, npm_tools)
     config = project / "jsconfig.json"
     config.write_text(config.read_text("utf-8").replace(
         '"strict": true,', '"strict": true,\n    "types": ["jquery"],'), "utf-8")
