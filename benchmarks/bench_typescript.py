@@ -15,20 +15,20 @@ Runs in a throwaway HOME; npm's own cache is used (warm after the first run).
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
+import contextlib
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from dev_helpers import EventReader  # noqa: E402  (tests/: kommo dev's event stream)
 
 TARGETS = {"save to reload": 0.3, "new ratio": 1.2, "npm ci + build": 15.0, "zip": 30_000}
 KOMMO_NEW = [sys.executable, "-c", "from kommo_scaffold.cli.entry import new_main; new_main()"]
@@ -58,39 +58,6 @@ def npm_ci_and_build(project: Path) -> float:
             + run([npm, "run", "build"], project))
 
 
-class Reloads:
-    """Reads `reload` events from kommo dev's event stream in a thread."""
-
-    def __init__(self, port: int) -> None:
-        self.times: list[float] = []
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.conn.request("GET", "/__kommo/events")
-        self.answer = self.conn.getresponse()
-        self.ready = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.ready.wait(5)
-
-    def _read(self) -> None:
-        event = ""
-        try:
-            for raw in self.answer:
-                line = raw.decode().rstrip("\n")
-                if line == ": connected":
-                    self.ready.set()
-                elif line.startswith("event: "):
-                    event = line[7:]
-                elif (line.startswith("data: ") and event == "reload"
-                      and "script.js" in json.loads(line[6:]).get("files", [])):
-                    self.times.append(time.perf_counter())
-        except (OSError, ValueError):
-            pass
-
-    def close(self) -> None:
-        if self.conn.sock is not None:
-            self.conn.sock.close()
-        self.conn.close()
-
-
 def save_to_reload(project: Path, runs: int) -> float:
     """Median seconds from a save of src/kit.ts to the reload event."""
     from kommo_scaffold.dev.session import DevSession
@@ -102,20 +69,18 @@ def save_to_reload(project: Path, runs: int) -> float:
     session.start()
     try:
         session.watcher.watching.wait(10)
-        reloads = Reloads(session.server.port)
+        events = EventReader(session.server.port)
         try:
             for n in range(runs):
-                seen = len(reloads.times)
                 time.sleep(0.3)  # each save on its own, as a developer makes them
-                saved = time.perf_counter()
+                seen = len(events.events)
+                saved = time.monotonic()  # EventReader stamps events with time.monotonic()
                 kit.write_text(text.replace("'-caption'", f"'-caption-{n}'"), "utf-8")
-                deadline = saved + 5
-                while len(reloads.times) == seen and time.perf_counter() < deadline:
-                    time.sleep(0.002)
-                if len(reloads.times) > seen:
-                    latencies.append(reloads.times[seen] - saved)
+                with contextlib.suppress(AssertionError):  # no reload in 5 s: a failed run
+                    _, when = events.wait_for("reload", after=seen, timeout=5)
+                    latencies.append(when - saved)
         finally:
-            reloads.close()
+            events.close()
     finally:
         session.stop()
     return statistics.median(latencies) if len(latencies) == runs else float("inf")
