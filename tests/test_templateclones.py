@@ -54,6 +54,25 @@ def test_a_moved_tag_gets_a_clone_of_its_new_commit(repository, tmp_path):
     assert (Path(after) / "a.txt").read_text("utf-8") == "changed\n"
 
 
+def test_a_commit_tagged_anew_gets_a_clone_that_knows_its_new_tag(repository, tmp_path):
+    """The store can tag one commit anew (v1+dev.1 replaced by the release v1.1 of the same
+    template); copier records the version it describes from the clone's tags."""
+    made: list[str] = []
+    for args in (["tag", "v1+dev.1", "v1"], ["tag", "-d", "v1"]):
+        subprocess.run(["git", *args], cwd=repository, check=True, env=GIT_ENV,
+                       capture_output=True)
+    before = templateclones.kept_clone(repository, "v1+dev.1",
+                                       clone_into(repository, "v1+dev.1", made))
+    for args in (["tag", "v1.1", "v1+dev.1"], ["tag", "-d", "v1+dev.1"]):
+        subprocess.run(["git", *args], cwd=repository, check=True, env=GIT_ENV,
+                       capture_output=True)
+    after = templateclones.kept_clone(repository, "v1.1", clone_into(repository, "v1.1", made))
+    assert after != before and len(made) == 2
+    described = subprocess.run(["git", "describe", "--tags"], cwd=after, check=True,
+                               env=GIT_ENV, capture_output=True, text=True).stdout.strip()
+    assert described == "v1.1"
+
+
 @pytest.mark.parametrize("ref", ["no-such-tag", "--output=x", "HEAD~5"])
 def test_refs_that_name_no_commit_keep_nothing(repository, tmp_path, ref):
     made: list[str] = []

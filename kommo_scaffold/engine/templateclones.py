@@ -4,8 +4,8 @@ copier clones the template in every command that renders it (``git clone``, ``ch
 and ``submodule update``: about a tenth of ``kommo-new``). A clone of one commit of one
 local repository is the same every time and copier only reads from it, so the first one is
 kept in ``template-clones`` under kommo's cache folder (``cachedir``), named by the
-repository and the commit, and later commands render from it once ``git status`` shows it
-unchanged (otherwise it is made again). A clone appears there whole or not at all (it is
+repository, the commit and the tags on it, and later commands render from it once
+``git status`` shows it unchanged (otherwise it is made again). A clone appears there whole or not at all (it is
 made in a staging folder, then renamed), and clones unused for a month are removed when a
 new one is made.
 """
@@ -44,7 +44,12 @@ def kept_clone(url: str, ref: str, make: Callable[[str], object]) -> str | None:
     if folder is None:
         return None
     place = hashlib.sha256(os.fsencode(repository.resolve())).hexdigest()[:12]
-    kept = folder / f"{place}-{commit}"
+    # The tags on the commit are part of the name: copier records the version it reads from
+    # the clone's tags, and the store can tag one commit anew (a development version that a
+    # release of the same template replaces), which a kept clone would not know.
+    tags = git("tag", "--points-at", commit, cwd=repository, check=False)
+    named = hashlib.sha256(tags.encode("utf-8")).hexdigest()[:8]
+    kept = folder / f"{place}-{commit}-{named}"
     if kept.is_dir():
         if _pristine(kept):
             with contextlib.suppress(OSError):
