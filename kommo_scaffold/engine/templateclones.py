@@ -5,9 +5,9 @@ and ``submodule update``: about a tenth of ``kommo-new``). A clone of one commit
 local repository is the same every time and copier only reads from it, so the first one is
 kept in ``template-clones`` under kommo's cache folder (``cachedir``), named by the
 repository, the commit and the tags on it, and later commands render from it once
-``git status`` shows it unchanged (otherwise it is made again). A clone appears there whole or not at all (it is
-made in a staging folder, then renamed), and clones unused for a month are removed when a
-new one is made.
+``git status`` shows it unchanged (otherwise it is made again). A clone appears there
+whole or not at all (it is made in a staging folder, then renamed), and clones unused for a
+month are removed when a new one is made.
 """
 
 from __future__ import annotations
