@@ -47,14 +47,17 @@ def check(target: Path, page: Any = None) -> Report:
             if page is not None:
                 page.close()
             raise
-    return check_built(target, page)
+    return _report(target, ts, page)
 
 
 def check_built(target: Path, page: Any = None) -> Report:
     """The checker's report on ``target`` as it is now (`kommo dev` has built it)."""
+    return _report(target, project.find(target), page)
+
+
+def _report(target: Path, ts: project.TsProject | None, page: Any) -> Report:
     from kommo_scaffold import check as checker
 
-    ts = project.find(target)
     if ts is None:
         return checker.check_path(target, page)
     report = checker.check_path(target, page, exclude=frozenset({MAP_IN_WIDGET}))
