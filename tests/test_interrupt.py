@@ -188,3 +188,28 @@ def test_an_unexpected_error_without_an_interrupt_is_not_mistaken_for_one(
     assert err.startswith("error: internal error (a bug in kommo-scaffold): ValueError: a bug;")
     assert "interrupted" not in err
     assert len(list((tmp_path / "logs").iterdir())) == 1
+
+
+def test_an_interrupt_a_check_library_turns_into_its_error_is_not_a_finding(tmp_path, monkeypatch):
+    """tree-sitter compiling a query calls back into Python for its regular expressions; a
+    Ctrl-C there comes out as "QueryError: ... regular expression error". `kommo check` must
+    end as interrupted, not report KS001 and go on."""
+    from check_helpers import W
+
+    from kommo_scaffold import check
+
+    def converting(_ctx: object) -> None:
+        try:
+            _signal_self()
+        except KeyboardInterrupt as error:
+            raise ValueError("Invalid predicate: regular expression error") from error
+
+    folder = W(tmp_path / "w").build()
+    monkeypatch.setitem(check.__dict__, "CHECKS", (converting,))
+    with pytest.raises(interrupt.Interrupted), interrupt.handled():
+        check.check_path(folder)
+    monkeypatch.setitem(check.__dict__, "CHECKS", (lambda _ctx: (_ for _ in ()).throw(
+        ValueError("odd input")),))
+    with interrupt.handled():
+        report = check.check_path(folder)
+    assert [f.rule for f in report.findings] == ["KS001"]

@@ -84,6 +84,8 @@ def check_widget(widget: Widget, label: str | None = None, page: Any = None) -> 
     report = Report(path=label or str(widget.root), kind=widget.kind)
     report.files = sorted(widget.sizes)
     report.findings.extend(widget.findings)
+    from kommo_scaffold.plumbing import interrupt
+
     ctx = Context(widget=widget, report=report, page=page)
     try:
         for check in _checks():
@@ -92,6 +94,12 @@ def check_widget(widget: Widget, label: str | None = None, page: Any = None) -> 
             except RecursionError:
                 ctx.add(KS001, f"{check.__name__}: input nested too deeply")
             except Exception as error:  # never crash on odd input; say which check gave up
+                # A Ctrl-C inside a C extension's call back into Python comes out as that
+                # library's error (tree-sitter: "QueryError: ... regular expression error"):
+                # the interrupt is what happened.
+                interrupted = interrupt.raised()
+                if interrupted is not None:
+                    raise interrupted from error
                 ctx.add(KS001, f"{check.__name__}: {type(error).__name__}: {error}")
     finally:
         if page is not None:
