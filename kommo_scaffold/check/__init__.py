@@ -15,20 +15,30 @@ knowing (amoCRM legacy, placeholders).
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kommo_scaffold.check.context import Context
-from kommo_scaffold.check.reader import (
-    JUNK_DIRS,
-    CheckUsageError,
-    Widget,
-    is_junk,
-    locate,
-    read,
-)
 from kommo_scaffold.check.registry import Rule, add_examples, explain, rule
-from kommo_scaffold.check.report import Finding, Report, format_report, summary_line
+
+if TYPE_CHECKING:
+    from kommo_scaffold.check.context import Context
+    from kommo_scaffold.check.reader import (
+        JUNK_DIRS,
+        CheckUsageError,
+        Widget,
+        is_junk,
+        locate,
+        read,
+    )
+    from kommo_scaffold.check.report import Finding, Report, format_report, summary_line
+
+# Loaded on first use: `kommo check` forks its V8 worker (check.js.worker) as it starts, and
+# the sooner the fork, the sooner V8 is ready.
+_LAZY = {"Context": "context", "JUNK_DIRS": "reader", "CheckUsageError": "reader",
+         "Widget": "reader", "is_junk": "reader", "locate": "reader", "read": "reader",
+         "Finding": "report", "Report": "report", "format_report": "report",
+         "summary_line": "report"}
 
 KS001 = rule("KS001", "error", "A check could not finish",
              "The checker met input it did not expect and stopped that check; the rest ran.",
@@ -62,7 +72,12 @@ def _checks() -> tuple[Callable[[Context], None], ...]:
 
 
 def __getattr__(name: str) -> Any:
-    """``CHECKS`` and the complete ``RULES`` registry, once the rule families are loaded."""
+    """The names of ``_LAZY``; ``CHECKS`` and the complete ``RULES`` registry, once the rule
+    families are loaded."""
+    if name in _LAZY:
+        value = getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
     if name == "CHECKS":
         return _checks()
     if name == "RULES":
@@ -78,9 +93,12 @@ def check_widget(widget: Widget, label: str | None = None, page: Any = None) -> 
     (kommo_scaffold.check.js.engine.Page) made in advance; one is started here otherwise,
     before the other checks run, and closed whatever happens."""
     if page is None and any(name.endswith(".js") for name in widget.data):
-        from kommo_scaffold.check.js.engine import Page
+        from kommo_scaffold.check.js.engine import new_page
 
-        page = Page()
+        page = new_page()
+    from kommo_scaffold.check.context import Context
+    from kommo_scaffold.check.report import Report
+
     report = Report(path=label or str(widget.root), kind=widget.kind)
     report.files = sorted(widget.sizes)
     report.findings.extend(widget.findings)
@@ -102,8 +120,8 @@ def check_widget(widget: Widget, label: str | None = None, page: Any = None) -> 
                     raise interrupted from error
                 ctx.add(KS001, f"{check.__name__}: {type(error).__name__}: {error}")
     finally:
-        if page is not None:
-            page.close()
+        if ctx.page is not None:  # the page made here, or the one a check started
+            ctx.page.close()
     return report
 
 
@@ -111,9 +129,11 @@ def check_path(path: Path, page: Any = None, exclude: frozenset[str] = frozenset
     """Check a kommo-new project, a widget folder or a widget.zip (V8 starts while the files
     are read); ``exclude``: widget-relative files that are not part of the upload."""
     if page is None:
-        from kommo_scaffold.check.js.engine import Page
+        from kommo_scaffold.check.js.engine import new_page
 
-        page = Page()
+        page = new_page()
+    from kommo_scaffold.check.reader import read
+
     try:
         widget = read(Path(path), exclude)
     except BaseException:
@@ -128,6 +148,7 @@ def explain_or_fail(rule_id: str) -> str:
     try:
         return explain(rule_id)
     except KeyError:
+        from kommo_scaffold.check.reader import CheckUsageError
         from kommo_scaffold.check.registry import RULES
 
         raise CheckUsageError(f"no rule {rule_id!r}; rules are KS001 to "

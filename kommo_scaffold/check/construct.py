@@ -72,9 +72,12 @@ def _config(ctx: Context) -> dict[str, Any]:
             "area": ctx.codes[0] if ctx.codes else "everywhere"}
 
 
-def run(ctx: Context, scripts: dict[str, str]) -> engine.Run:
-    page = ctx.page if ctx.page is not None else engine.Page()
-    return page.run(scripts, _config(ctx))
+def start(ctx: Context, scripts: dict[str, str]) -> Any:
+    """The page, evaluating ``scripts`` as Kommo loads them; ``.result()`` gives the run."""
+    page = ctx.page if ctx.page is not None else engine.new_page()
+    ctx.page = page
+    page.start(scripts, _config(ctx))
+    return page
 
 
 def check_dependencies(ctx: Context, result: engine.Run) -> bool:

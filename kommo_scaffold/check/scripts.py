@@ -116,10 +116,19 @@ KS314 = rule("KS314", "warning", "render, init or bind_actions never returns tru
 def check_scripts(ctx: Context) -> None:
     """V8's verdict on every .js file; tree-sitter's reading of those it accepts; then
     script.js loaded and constructed as Kommo does, and its callbacks checked."""
-    placeholder_lines = scriptrefs.check_build_placeholders(ctx)
     scripts = {name: text for name, text in sorted(ctx.texts.items())
                if name.endswith(".js") and name not in ctx.conflicted}  # KS609: merge markers
-    result = construct.run(ctx, scripts) if scripts else engine.Run()
+    page = construct.start(ctx, scripts) if scripts else None
+    # While V8 evaluates: the placeholders, and tree-sitter's reading of every file (kept
+    # only for the files V8 accepts).
+    placeholder_lines = scriptrefs.check_build_placeholders(ctx)
+    readings: dict[str, Module | JSTooLarge | RecursionError] = {}
+    for name in scripts:
+        try:
+            readings[name] = ctx.parse(name)
+        except (JSTooLarge, RecursionError) as error:
+            readings[name] = error
+    result = page.result() if page is not None else engine.Run()
     for name in scripts:
         problem = result.syntax.get(name)
         if problem is not None:
@@ -127,10 +136,11 @@ def check_scripts(ctx: Context) -> None:
                 ctx.add(KS302, f"{problem.message} (column {problem.column})", name,
                         problem.line)
             continue
-        try:
-            ctx.modules[name] = ctx.parse(name)
-        except (JSTooLarge, RecursionError) as error:
-            detail = str(error) if isinstance(error, JSTooLarge) else "nested too deeply"
+        reading = readings[name]
+        if isinstance(reading, Module):
+            ctx.modules[name] = reading
+        else:
+            detail = str(reading) if isinstance(reading, JSTooLarge) else "nested too deeply"
             ctx.add(KS316, f"{detail}: its syntax was checked, its checklist rules were not",
                     name)
     loader = False

@@ -57,6 +57,9 @@ def _guarded(entry_point: str) -> None:
     for signum in _SIGNALS:
         signal.signal(signum, _early_exit)
     _standard_streams()
+    from kommo_scaffold.check.js import worker
+
+    worker.start_for(sys.argv)
     try:
         from kommo_scaffold.cli import app
 
@@ -67,6 +70,7 @@ def _guarded(entry_point: str) -> None:
         print(f"error: {run.bug_message(error)}", file=sys.stderr)
         raise SystemExit(1) from None
     finally:
+        worker.discard()
         # While the interpreter shuts down Python resets its own handlers to the system
         # default, which would end the process silently with a signal status; an ignored
         # signal stays ignored.

@@ -9,15 +9,16 @@ limit bound what top-level code may do. Then script.js's AMD factory runs with s
 the modules Kommo's page provides, and its constructor with ``this`` holding Kommo's widget
 methods; what throws there, and ``this.callbacks`` as Kommo sees it, are read back as JSON.
 
-mini-racer is imported only here and only when a check needs it (about 0.04 s, plus 0.05 s
-for a context). The context is always closed: an unclosed one can hang the interpreter at exit.
+mini-racer is imported here, when a check needs it (about 0.04 s, plus 0.05 s for a
+context), and in check.js.worker, which loads V8 ahead. The context is always closed: an
+unclosed one can hang the interpreter at exit.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -69,6 +70,24 @@ class Run:
     callbacks: dict[str, Entry] | None = None
     unfinished: str | None = None  # the time or memory limit stopped the run
     loaded: list[str] = field(default_factory=list)  # files evaluated as script.js's graph
+
+    def to_json(self) -> dict[str, Any]:
+        """As JSON, for the page that runs in a process of its own (check.js.worker)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Run:
+        failure = data["failure"]
+        callbacks = data["callbacks"]
+        return cls(syntax={name: SyntaxProblem(**problem)
+                           for name, problem in data["syntax"].items()},
+                   defines=[(bool(anonymous), int(line)) for anonymous, line in data["defines"]],
+                   deps=data["deps"],
+                   failure=Failure(**failure) if failure is not None else None,
+                   factory_type=data["factory_type"], callbacks_type=data["callbacks_type"],
+                   callbacks=None if callbacks is None else
+                   {name: Entry(**entry) for name, entry in callbacks.items()},
+                   unfinished=data["unfinished"], loaded=data["loaded"])
 
 
 @cache
@@ -135,6 +154,8 @@ class Page:
         self._v8: Any = None
         self._error: BaseException | None = None
         self._closed = False
+        self._running: Any = None
+        self._outcome: Run | BaseException | None = None
         self._booting = threading.Thread(target=self._boot, name="kommo-check-v8", daemon=True)
         self._booting.start()
 
@@ -152,31 +173,43 @@ class Page:
         except BaseException as error:  # handed to the thread that runs the page
             self._error = error
 
-    def run(self, scripts: dict[str, str], config: dict[str, Any]) -> Run:
+    def start(self, scripts: dict[str, str], config: dict[str, Any]) -> None:
         """Evaluate every file of ``scripts`` (name -> text), script.js and the files it
-        loads first, then construct the widget; ``config`` holds code, version, fields,
-        langs, texts. The page is closed afterwards."""
+        loads first, then construct the widget, while the caller goes on; ``config`` holds
+        code, version, fields, langs, texts. The page is closed afterwards."""
         import threading
 
-        self._booting.join()
-        if self._error is not None or self._closed:
-            raise self._error or RuntimeError("the V8 page was closed")
-        outcome: list[Run | BaseException] = []
+        if self._running is not None:
+            raise RuntimeError("the V8 page was used already")
 
         def work() -> None:
             try:
-                outcome.append(_run(self._v8, scripts, config))
-            except BaseException as error:
-                outcome.append(error)
+                self._booting.join()
+                if self._error is not None or self._closed:
+                    raise self._error or RuntimeError("the V8 page was closed")
+                self._outcome = _run(self._v8, scripts, config)
+            except BaseException as error:  # handed to the thread that asks for the result
+                self._outcome = error
             finally:
                 self.close()
 
-        thread = threading.Thread(target=work, name="kommo-check-v8", daemon=True)
-        thread.start()
-        thread.join()
-        if isinstance(outcome[0], BaseException):
-            raise outcome[0]
-        return outcome[0]
+        self._running = threading.Thread(target=work, name="kommo-check-v8", daemon=True)
+        self._running.start()
+
+    def result(self) -> Run:
+        """What ``start`` found, once it is done."""
+        if self._running is None:
+            raise RuntimeError("the V8 page was not started")
+        self._running.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome
+
+    def run(self, scripts: dict[str, str], config: dict[str, Any]) -> Run:
+        """``start`` and ``result``."""
+        self.start(scripts, config)
+        return self.result()
 
     def close(self) -> None:
         """Close the context (an unclosed one can hang the interpreter at exit)."""
@@ -185,6 +218,14 @@ class Page:
         if self._v8 is not None:
             v8, self._v8 = self._v8, None
             v8.close()
+
+
+def new_page() -> Any:
+    """The V8 page for one check: the worker process forked as the command started
+    (check.js.worker), or a page in this process."""
+    from kommo_scaffold.check.js import worker
+
+    return worker.take() or Page()
 
 
 def run(scripts: dict[str, str], config: dict[str, Any]) -> Run:
