@@ -27,7 +27,11 @@ TRACED = ("import sys, atexit\nfrom kommo_scaffold.check.js import worker\n"
           "used = []\nresult = worker.Worker.result\n"
           "def traced(self):\n    used.append(1)\n    return result(self)\n"
           "worker.Worker.result = traced\n"
-          "atexit.register(lambda: print('worker runs:', len(used), file=sys.stderr))\n"
+          "forks = []\ninit = worker.Worker.__init__\n"
+          "def forked(self):\n    init(self)\n    forks.append(1)\n"  # the child never returns
+          "worker.Worker.__init__ = forked\n"
+          "atexit.register(lambda: print('worker runs:', len(used), 'forks:', len(forks),\n"
+          "                              file=sys.stderr))\n"
           + ENTRY)
 BUSY = "  var start = Date.now(); while (Date.now() - start < 1500) {}\n"
 CALLBACKS = callbacks_js(list(areas.BASE_CALLBACKS))
@@ -55,7 +59,7 @@ def widget(tmp_path: Path, script: str | None, files: dict[str, str] | None = No
 def test_worker_verdicts_are_the_in_process_verdicts(tmp_path, name):
     folder = widget(tmp_path, SCRIPTS[name])
     cli = python_c(TRACED, "check", "--format", "json", str(folder))
-    assert "worker runs: 1" in cli.stderr, cli.stderr
+    assert "worker runs: 1 forks: 1" in cli.stderr, cli.stderr
     assert json.loads(cli.stdout) == json.loads(check.format_report(check.check_path(folder),
                                                                      "json"))
 
@@ -85,7 +89,7 @@ def test_pack_checks_in_the_worker(tmp_path):
 def test_no_worker_for_help_and_explain(tmp_path):
     for args in (["check", "--help"], ["check", "--explain", "KS302"]):
         cli = python_c(TRACED, *args)
-        assert cli.returncode == 0 and "worker runs: 0" in cli.stderr, cli.stderr
+        assert cli.returncode == 0 and "worker runs: 0 forks: 0" in cli.stderr, cli.stderr
 
 
 # --- however it ends, no process is left ----------------------------------------------------
@@ -176,3 +180,10 @@ def _cmdline(pid: str) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_kommo_new_forks_no_worker_for_a_widget_named_check(tmp_path):
+    code = TRACED.replace("main; main()", "new_main; new_main()")
+    cli = python_c(code, "check", "--no-such-option", cwd=tmp_path)
+    assert cli.returncode == 2 and "worker runs: 0 forks: 0" in cli.stderr, cli.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -98,12 +98,11 @@ def check_widget(widget: Widget, label: str | None = None, page: Any = None) -> 
         page = new_page()
     from kommo_scaffold.check.context import Context
     from kommo_scaffold.check.report import Report
+    from kommo_scaffold.plumbing import interrupt
 
     report = Report(path=label or str(widget.root), kind=widget.kind)
     report.files = sorted(widget.sizes)
     report.findings.extend(widget.findings)
-    from kommo_scaffold.plumbing import interrupt
-
     ctx = Context(widget=widget, report=report, page=page)
     try:
         for check in _checks():

@@ -59,7 +59,8 @@ def _guarded(entry_point: str) -> None:
     _standard_streams()
     from kommo_scaffold.check.js import worker
 
-    worker.start_for(sys.argv)
+    if entry_point == "main":  # `kommo-new check` names a widget, not the command
+        worker.start_for(sys.argv)
     try:
         from kommo_scaffold.cli import app
 
